@@ -1,0 +1,79 @@
+package dev.shoal.tensor.model;
+
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.gguf.TensorInfo;
+import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.QuantKernel;
+import dev.shoal.tensor.quant.QuantKernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A rectangular window of a weight matrix in GGUF layout: {@code rows} consecutive rows (output features) starting
+ * at {@code rowStart}, and in each row the {@code cols} input columns starting at {@code colStart}. Rows are
+ * {@code rowBytes} apart in {@code data}. On a single node the window points into the memory-mapped file; a
+ * worker that owns a slice {@link #compact compacts} it into memory of its own.
+ */
+public record Matrix(String name, QuantKernel kernel, MemorySegment data, long rowBytes, int rowStart, int rows,
+                     int colStart, int cols) {
+
+    public Matrix {
+        GgmlType t = kernel.type();
+        if (colStart % t.blockSize() != 0 || cols % t.blockSize() != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "' of type " + t + ": columns " + colStart + ".."
+                    + (colStart + cols) + " do not fall on its " + t.blockSize() + "-element block edges");
+        }
+    }
+
+    /** Rows {@code [r0, r1)} and columns {@code [c0, c1)} of a GGUF 2-D tensor. */
+    public static Matrix of(GgufFile file, String tensorName, int r0, int r1, int c0, int c1) {
+        TensorInfo t = file.tensor(tensorName);
+        QuantKernel k = QuantKernels.forType(t.type(), tensorName);
+        if (t.rank() > 2 || r1 > t.dim(1) || c1 > t.dim(0)) {
+            throw new IllegalArgumentException("tensor '" + tensorName + "' " + java.util.Arrays.toString(t.dims())
+                    + " has no rows " + r0 + ".." + r1 + " × columns " + c0 + ".." + c1);
+        }
+        return new Matrix(tensorName, k, file.data(t), t.type().bytesFor(t.dim(0)), r0, r1 - r0, c0, c1 - c0);
+    }
+
+    /** The whole tensor. */
+    public static Matrix of(GgufFile file, String tensorName) {
+        TensorInfo t = file.tensor(tensorName);
+        return of(file, tensorName, 0, (int) t.dim(1), 0, (int) t.dim(0));
+    }
+
+    /** Byte offset in {@code data} of column {@code colStart} of local row {@code r}. */
+    public long offsetOf(int r) {
+        return (rowStart + (long) r) * rowBytes + kernel.type().bytesFor(colStart);
+    }
+
+    /** {@code out[outOff + r] = row r · x[xOff, xOff + cols)} for local rows {@code [r0, r1)}. */
+    public void multiply(float[] x, int xOff, float[] out, int outOff, int r0, int r1) {
+        final QuantKernel k = kernel;
+        final MemorySegment d = data;
+        final int n = cols;
+        for (int r = r0; r < r1; r++) {
+            out[outOff + r] = k.dot(d, offsetOf(r), x, xOff, n);
+        }
+    }
+
+    /** Dequantizes local row {@code r} into {@code dst[off, off + cols)}. */
+    public void row(int r, float[] dst, int off) {
+        kernel.dequantize(data, offsetOf(r), dst, off, cols);
+    }
+
+    /** Bytes this window occupies. */
+    public long byteSize() {
+        return (long) rows * kernel.type().bytesFor(cols);
+    }
+
+    /** Copies the window into {@code arena}'s memory, rows packed, so it no longer refers to the file. */
+    public Matrix compact(Arena arena) {
+        long packedRow = kernel.type().bytesFor(cols);
+        MemorySegment own = arena.allocate(packedRow * rows, 64);
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(data, offsetOf(r), own, r * packedRow, packedRow);
+        }
+        return new Matrix(name, kernel, own, packedRow, 0, rows, 0, cols);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.shoal.tensor.model;
+
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.gguf.GgufFormatException;
+import dev.shoal.tensor.gguf.TensorInfo;
+import dev.shoal.tensor.quant.QuantKernel;
+import dev.shoal.tensor.quant.QuantKernels;
+import java.lang.foreign.Arena;
+
+/**
+ * The weights a {@link Slice} needs, as windows onto a GGUF file (or, after {@link #compact}, copies of them).
+ * Token embeddings are kept whole by the first stage; the output projection (or the tied embedding) is cut to the
+ * slice's vocabulary rows by the last stage.
+ */
+public record SliceWeights(ModelConfig config, Slice slice, Matrix tokenEmbedding, LayerWeights[] layers,
+                           float[] outputNorm, Matrix output) {
+
+    public static SliceWeights load(GgufFile file, ModelConfig c, Slice s) {
+        s.validate(c);
+        // Every tensor this slice touches must be of a supported type; fail at load, naming the tensor.
+        for (TensorInfo t : file.tensors()) {
+            if (t.name().startsWith("blk.") || t.name().startsWith("token_embd") || t.name().startsWith("output")) {
+                QuantKernels.forType(t.type(), t.name());
+            }
+        }
+        int hd = c.headDim();
+        int q0 = s.kvHeadStart() * c.queriesPerKvHead() * hd;
+        int q1 = s.kvHeadEnd() * c.queriesPerKvHead() * hd;
+        int k0 = s.kvHeadStart() * hd;
+        int k1 = s.kvHeadEnd() * hd;
+        LayerWeights[] layers = new LayerWeights[s.layerCount()];
+        for (int l = s.layerStart(); l < s.layerEnd(); l++) {
+            String p = "blk." + l + ".";
+            Architecture a = c.architecture();
+            layers[l - s.layerStart()] = new LayerWeights(
+                    vector(file, p + "attn_norm.weight", 0, c.dim()),
+                    Matrix.of(file, p + "attn_q.weight", q0, q1, 0, c.dim()),
+                    Matrix.of(file, p + "attn_k.weight", k0, k1, 0, c.dim()),
+                    Matrix.of(file, p + "attn_v.weight", k0, k1, 0, c.dim()),
+                    a.qkvBias() ? vector(file, p + "attn_q.bias", q0, q1) : null,
+                    a.qkvBias() ? vector(file, p + "attn_k.bias", k0, k1) : null,
+                    a.qkvBias() ? vector(file, p + "attn_v.bias", k0, k1) : null,
+                    a.qkNorm() ? vector(file, p + "attn_q_norm.weight", 0, hd) : null,
+                    a.qkNorm() ? vector(file, p + "attn_k_norm.weight", 0, hd) : null,
+                    Matrix.of(file, p + "attn_output.weight", 0, c.dim(), q0, q1),
+                    vector(file, p + "ffn_norm.weight", 0, c.dim()),
+                    Matrix.of(file, p + "ffn_gate.weight", s.ffnStart(), s.ffnEnd(), 0, c.dim()),
+                    Matrix.of(file, p + "ffn_up.weight", s.ffnStart(), s.ffnEnd(), 0, c.dim()),
+                    Matrix.of(file, p + "ffn_down.weight", 0, c.dim(), s.ffnStart(), s.ffnEnd()));
+        }
+        Matrix embd = s.embedsTokens() ? Matrix.of(file, "token_embd.weight") : null;
+        float[] outNorm = null;
+        Matrix out = null;
+        if (s.producesLogits(c)) {
+            outNorm = vector(file, "output_norm.weight", 0, c.dim());
+            String outName = c.tiedEmbeddings() ? "token_embd.weight" : "output.weight";
+            out = Matrix.of(file, outName, s.vocabStart(), s.vocabEnd(), 0, c.dim());
+        }
+        return new SliceWeights(c, s, embd, layers, outNorm, out);
+    }
+
+    /** Elements {@code [start, end)} of a 1-D tensor, as floats. */
+    static float[] vector(GgufFile file, String name, int start, int end) {
+        TensorInfo t = file.tensor(name);
+        if (t.elementCount() < end) {
+            throw new GgufFormatException(name + " has " + t.elementCount() + " elements, needs " + end);
+        }
+        QuantKernel k = QuantKernels.forType(t.type(), name);
+        float[] out = new float[end - start];
+        k.dequantize(file.data(t), t.type().bytesFor(start), out, 0, end - start);
+        return out;
+    }
+
+    /** Bytes of weights this slice holds. */
+    public long byteSize() {
+        long n = tokenEmbedding == null ? 0 : tokenEmbedding.byteSize();
+        for (LayerWeights l : layers) {
+            n += l.byteSize();
+        }
+        if (output != null && (tokenEmbedding == null || output.data() != tokenEmbedding.data())) {
+            n += output.byteSize();
+        }
+        return n;
+    }
+
+    /** A copy of every matrix in memory owned by {@code arena}: the worker's resident memory is its slice. */
+    public SliceWeights compact(Arena arena) {
+        LayerWeights[] ls = new LayerWeights[layers.length];
+        for (int i = 0; i < ls.length; i++) {
+            LayerWeights l = layers[i];
+            ls[i] = new LayerWeights(l.attnNorm(), l.wq().compact(arena), l.wk().compact(arena), l.wv().compact(arena),
+                    l.bq(), l.bk(), l.bv(), l.qNorm(), l.kNorm(), l.wo().compact(arena), l.ffnNorm(),
+                    l.gate().compact(arena), l.up().compact(arena), l.down().compact(arena));
+        }
+        return new SliceWeights(config, slice, tokenEmbedding == null ? null : tokenEmbedding.compact(arena), ls,
+                outputNorm, output == null ? null : output.compact(arena));
+    }
+}

@@ -1,0 +1,57 @@
+package dev.shoal.tensor.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import dev.shoal.tensor.SharedModels;
+import dev.shoal.tensor.gguf.GgufFile;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** One model run as tensor slices, pipeline stages and both, against the whole model in one piece. */
+class SlicedModelTest {
+
+    private static final int STEPS = 48;
+
+    @ParameterizedTest(name = "{0}: {1} stage(s) × {2} tensor rank(s)")
+    @CsvSource({
+        "stories260K.gguf, 1, 2",
+        "stories260K.gguf, 2, 1",
+        "stories260K.gguf, 2, 2",
+        "stories260K.gguf, 5, 1",
+        "quant-vectors/quant-pure-Q8_0.gguf, 1, 2",
+        "quant-vectors/quant-pure-Q4_K.gguf, 2, 2",
+    })
+    void shouldGiveTheWholeModelsGreedyTokens(String file, int stages, int ranks) throws Exception {
+        try (GgufFile f = GgufFile.open(SharedModels.require(file));
+             WorkerPool pool = new WorkerPool(1);
+             SlicedRunner sliced = new SlicedRunner(f, stages, ranks, STEPS + 8)) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            SliceModel whole = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, STEPS + 8);
+            KvCache cache = whole.newCache(STEPS + 8);
+            int[] prompt = {1, 403, 407, 261, 378};
+            List<Integer> expected = Greedy.run((t, p) -> whole.forward(t, p, cache, true), prompt, STEPS);
+            if (ranks > 1) {
+                assertNotEquals(sliced.slice(0, 0).kvHeadEnd(), c.kvHeads(), "rank 0 must hold only part of the heads");
+            }
+            assertEquals(expected, Greedy.run(sliced::forward, prompt, STEPS));
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void tensorPartsShouldCoverTheModelOnBlockEdges() {
+        Slice whole = new Slice(0, 16, 0, 8, 0, 8192, 0, 128256);
+        Slice a = whole.tensorPart(0, 3, 256);
+        Slice b = whole.tensorPart(1, 3, 256);
+        Slice d = whole.tensorPart(2, 3, 256);
+        assertArrayEquals(new int[] {0, a.kvHeadEnd(), b.kvHeadEnd(), 8},
+                new int[] {a.kvHeadStart(), b.kvHeadStart(), d.kvHeadStart(), d.kvHeadEnd()});
+        assertEquals(0, b.ffnStart() % 256);
+        assertEquals(0, d.ffnStart() % 256);
+        assertEquals(8192, d.ffnEnd());
+        assertEquals(128256, d.vocabEnd());
+        assertEquals(a.vocabEnd(), b.vocabStart());
+    }
+}
