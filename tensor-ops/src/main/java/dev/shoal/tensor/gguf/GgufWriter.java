@@ -120,7 +120,7 @@ public final class GgufWriter {
         Path tmp = out.resolveSibling(out.getFileName() + ".part");
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
-             Arena arena = Arena.ofConfined()) {
+             Arena arena = Arena.ofShared()) {
             patchOffsets(header, offsets);
             ch.write(java.nio.ByteBuffer.wrap(header));
             if (!tensors.isEmpty()) {
