@@ -1,0 +1,106 @@
+package dev.shoal.tensor.generate;
+
+import dev.shoal.tensor.chat.ChatTemplate;
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.model.ModelConfig;
+import dev.shoal.tensor.model.Slice;
+import dev.shoal.tensor.model.SliceModel;
+import dev.shoal.tensor.model.SliceWeights;
+import dev.shoal.tensor.model.WorkerPool;
+import dev.shoal.tensor.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A whole model on this node: the memory-mapped file, its tokenizer and chat template, and the forward pass
+ * with a pool of {@code threads} workers. Weights are used straight from the mapping (nothing copied).
+ */
+public final class LocalModel implements AutoCloseable {
+
+    /** The context used when neither the caller nor the model asks for less. */
+    public static final int DEFAULT_CONTEXT = 4096;
+
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final WorkerPool pool;
+    private final SliceModel model;
+    private final int context;
+    private final double loadSeconds;
+
+    private LocalModel(GgufFile file, ModelConfig config, Tokenizer tokenizer, ChatTemplate chatTemplate,
+                       WorkerPool pool, SliceModel model, int context, double loadSeconds) {
+        this.file = file;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.pool = pool;
+        this.model = model;
+        this.context = context;
+        this.loadSeconds = loadSeconds;
+    }
+
+    /**
+     * @param context longest sequence (prompt + generated); 0 means min(trained context, {@value #DEFAULT_CONTEXT})
+     */
+    public static LocalModel open(Path path, int threads, int context) throws IOException {
+        long t0 = System.nanoTime();
+        GgufFile file = GgufFile.open(path);
+        WorkerPool pool = null;
+        try {
+            ModelConfig c = ModelConfig.fromGguf(file);
+            Tokenizer tok = Tokenizer.fromGguf(file.metadata());
+            if (tok.vocabSize() > c.vocabSize()) {
+                throw new IllegalArgumentException(path.getFileName() + ": the tokenizer has " + tok.vocabSize()
+                        + " tokens but the model's embedding only " + c.vocabSize());
+            }
+            ChatTemplate template = ChatTemplate.fromGguf(file.metadata());
+            int ctx = context > 0 ? Math.min(context, c.trainedContext()) : Math.min(c.trainedContext(), DEFAULT_CONTEXT);
+            pool = new WorkerPool(threads);
+            SliceModel m = SliceModel.whole(SliceWeights.load(file, c, Slice.whole(c)), pool, ctx);
+            return new LocalModel(file, c, tok, template, pool, m, ctx, (System.nanoTime() - t0) / 1e9);
+        } catch (RuntimeException e) {
+            if (pool != null) {
+                pool.close();
+            }
+            file.close();
+            throw e;
+        }
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    public SliceModel model() {
+        return model;
+    }
+
+    /** The longest sequence this instance holds (prompt + generated tokens). */
+    public int context() {
+        return context;
+    }
+
+    public double loadSeconds() {
+        return loadSeconds;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        file.close();
+    }
+}
