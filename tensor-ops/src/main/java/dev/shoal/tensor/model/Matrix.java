@@ -57,6 +57,23 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         }
     }
 
+    /**
+     * For each local row in {@code [r0, r1)} and each of {@code n} inputs: {@code out[b * outStride + r] =
+     * row r · x[b * xStride, b * xStride + cols)}. Rows are the outer loop so each row is read from memory once
+     * for the whole batch (it stays in cache across the {@code n} dot products).
+     */
+    public void multiplyBatch(float[] x, int xStride, float[] out, int outStride, int n, int r0, int r1) {
+        final QuantKernel k = kernel;
+        final MemorySegment d = data;
+        final int c = cols;
+        for (int r = r0; r < r1; r++) {
+            long off = offsetOf(r);
+            for (int b = 0; b < n; b++) {
+                out[b * outStride + r] = k.dot(d, off, x, b * xStride, c);
+            }
+        }
+    }
+
     /** Dequantizes local row {@code r} into {@code dst[off, off + cols)}. */
     public void row(int r, float[] dst, int off) {
         kernel.dequantize(data, offsetOf(r), dst, off, cols);
@@ -65,6 +82,14 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     /** Bytes this window occupies. */
     public long byteSize() {
         return (long) rows * kernel.type().bytesFor(cols);
+    }
+
+    /** The same window computed by another kernel of the same type (tests use the scalar reference). */
+    public Matrix withKernel(QuantKernel k) {
+        if (k.type() != kernel.type()) {
+            throw new IllegalArgumentException("kernel for " + k.type() + " cannot read " + kernel.type());
+        }
+        return new Matrix(name, k, data, rowBytes, rowStart, rows, colStart, cols);
     }
 
     /** Copies the window into {@code arena}'s memory, rows packed, so it no longer refers to the file. */

@@ -50,13 +50,14 @@ final class Ops {
         }
     }
 
-    static void add(float[] y, float[] x, int n) {
+    /** {@code y[yOff + i] += x[i]} for {@code i < n}. */
+    static void add(float[] y, int yOff, float[] x, int n) {
         int i = 0;
         for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-            FloatVector.fromArray(S, y, i).add(FloatVector.fromArray(S, x, i)).intoArray(y, i);
+            FloatVector.fromArray(S, y, yOff + i).add(FloatVector.fromArray(S, x, i)).intoArray(y, yOff + i);
         }
         for (; i < n; i++) {
-            y[i] += x[i];
+            y[yOff + i] += x[i];
         }
     }
 

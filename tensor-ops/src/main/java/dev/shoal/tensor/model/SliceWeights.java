@@ -85,14 +85,19 @@ public record SliceWeights(ModelConfig config, Slice slice, Matrix tokenEmbeddin
 
     /** A copy of every matrix in memory owned by {@code arena}: the worker's resident memory is its slice. */
     public SliceWeights compact(Arena arena) {
+        return mapMatrices(m -> m.compact(arena));
+    }
+
+    /** The same weights with every matrix replaced by {@code f(matrix)}. */
+    public SliceWeights mapMatrices(java.util.function.UnaryOperator<Matrix> f) {
         LayerWeights[] ls = new LayerWeights[layers.length];
         for (int i = 0; i < ls.length; i++) {
             LayerWeights l = layers[i];
-            ls[i] = new LayerWeights(l.attnNorm(), l.wq().compact(arena), l.wk().compact(arena), l.wv().compact(arena),
-                    l.bq(), l.bk(), l.bv(), l.qNorm(), l.kNorm(), l.wo().compact(arena), l.ffnNorm(),
-                    l.gate().compact(arena), l.up().compact(arena), l.down().compact(arena));
+            ls[i] = new LayerWeights(l.attnNorm(), f.apply(l.wq()), f.apply(l.wk()), f.apply(l.wv()),
+                    l.bq(), l.bk(), l.bv(), l.qNorm(), l.kNorm(), f.apply(l.wo()), l.ffnNorm(),
+                    f.apply(l.gate()), f.apply(l.up()), f.apply(l.down()));
         }
-        return new SliceWeights(config, slice, tokenEmbedding == null ? null : tokenEmbedding.compact(arena), ls,
-                outputNorm, output == null ? null : output.compact(arena));
+        return new SliceWeights(config, slice, tokenEmbedding == null ? null : f.apply(tokenEmbedding), ls,
+                outputNorm, output == null ? null : f.apply(output));
     }
 }

@@ -22,7 +22,8 @@ class SlicedModelTest {
         "stories260K.gguf, 2, 2",
         "stories260K.gguf, 5, 1",
         "quant-vectors/quant-pure-Q8_0.gguf, 1, 2",
-        "quant-vectors/quant-pure-Q4_K.gguf, 2, 2",
+        "quant-vectors/quant-pure-Q4_K.gguf, 2, 1",
+        "quant-vectors/quant-pure-Q5_0.gguf, 2, 2",
     })
     void shouldGiveTheWholeModelsGreedyTokens(String file, int stages, int ranks) throws Exception {
         try (GgufFile f = GgufFile.open(SharedModels.require(file));
@@ -37,6 +38,19 @@ class SlicedModelTest {
                 assertNotEquals(sliced.slice(0, 0).kvHeadEnd(), c.kvHeads(), "rank 0 must hold only part of the heads");
             }
             assertEquals(expected, Greedy.run(sliced::forward, prompt, STEPS));
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aTensorSplitOffQuantBlockEdgesShouldBeRefusedNamingTheTensor() throws Exception {
+        // Q4_K blocks are 256 wide; 2 ranks of this model get 128 attention-output columns each
+        try (GgufFile f = GgufFile.open(SharedModels.require("quant-vectors/quant-pure-Q4_K.gguf"))) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            Slice half = Slice.whole(c).tensorPart(0, 2, 256);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> SliceWeights.load(f, c, half));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("attn_output.weight")
+                    && e.getMessage().contains("256-element block"), e.getMessage());
         }
     }
 
