@@ -19,6 +19,8 @@ public final class LocalModel implements AutoCloseable {
 
     /** The context used when neither the caller nor the model asks for less. */
     public static final int DEFAULT_CONTEXT = 4096;
+    /** Tokens per forward pass unless the caller says otherwise (prompt chunks; concurrent sequences). */
+    public static final int DEFAULT_BATCH = 16;
 
     private final GgufFile file;
     private final ModelConfig config;
@@ -45,6 +47,14 @@ public final class LocalModel implements AutoCloseable {
      * @param context longest sequence (prompt + generated); 0 means min(trained context, {@value #DEFAULT_CONTEXT})
      */
     public static LocalModel open(Path path, int threads, int context) throws IOException {
+        return open(path, threads, context, DEFAULT_BATCH);
+    }
+
+    /**
+     * @param maxBatch the most tokens one forward pass takes: concurrent sequences in a decode step, and the
+     *                 chunk a prompt is prefilled in
+     */
+    public static LocalModel open(Path path, int threads, int context, int maxBatch) throws IOException {
         long t0 = System.nanoTime();
         GgufFile file = GgufFile.open(path);
         WorkerPool pool = null;
@@ -58,7 +68,7 @@ public final class LocalModel implements AutoCloseable {
             ChatTemplate template = ChatTemplate.fromGguf(file.metadata());
             int ctx = context > 0 ? Math.min(context, c.trainedContext()) : Math.min(c.trainedContext(), DEFAULT_CONTEXT);
             pool = new WorkerPool(threads);
-            SliceModel m = SliceModel.whole(SliceWeights.load(file, c, Slice.whole(c)), pool, ctx);
+            SliceModel m = SliceModel.whole(SliceWeights.load(file, c, Slice.whole(c)), pool, ctx, maxBatch);
             return new LocalModel(file, c, tok, template, pool, m, ctx, (System.nanoTime() - t0) / 1e9);
         } catch (RuntimeException e) {
             if (pool != null) {

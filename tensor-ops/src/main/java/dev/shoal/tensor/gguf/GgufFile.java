@@ -100,8 +100,9 @@ public final class GgufFile implements AutoCloseable {
         c.v1 = version == 1;
         long tensorCount = c.count("tensor count");
         long kvCount = c.count("metadata count");
-        // Each KV needs at least key length + type + 1 byte; each tensor info at least 4 words.
-        c.requirePlausible(kvCount, 13, "metadata count " + kvCount);
+        // Each KV needs at least key length + type + 1 byte (13 bytes, or 9 in v1 where the length is a u32);
+        // each tensor info at least 4 words.
+        c.requirePlausible(kvCount, c.v1 ? 9 : 13, "metadata count " + kvCount);
         c.requirePlausible(tensorCount, 24, "tensor count " + tensorCount);
 
         Map<String, MetadataValue> kv = new LinkedHashMap<>();

@@ -11,6 +11,16 @@ public final class QuantKernels {
 
     static {
         register(new F32Kernel());
+        register(new F16Kernel());
+        register(new BF16Kernel());
+        register(new Q8_0Kernel());
+        register(new Q4_0Kernel());
+        register(new Q4_1Kernel());
+        register(new Q5_0Kernel());
+        register(new Q5_1Kernel());
+        register(new Q4_KKernel());
+        register(new Q5_KKernel());
+        register(new Q6_KKernel());
     }
 
     private QuantKernels() {

@@ -1,0 +1,54 @@
+package dev.shoal.tensor.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/** Little-endian scalar access to block fields, and ggml's scalar rounding helpers. */
+final class BlockIo {
+
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private BlockIo() {
+    }
+
+    static float f16(MemorySegment s, long off) {
+        return Float.float16ToFloat(s.get(I16, off));
+    }
+
+    /** Stores {@code v} as f16, rounding to nearest even like ggml's {@code GGML_FP32_TO_FP16}. */
+    static void putF16(MemorySegment s, long off, float v) {
+        s.set(I16, off, Float.floatToFloat16(v));
+    }
+
+    static int u8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
+    }
+
+    static byte i8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off);
+    }
+
+    static void putU8(MemorySegment s, long off, int v) {
+        s.set(ValueLayout.JAVA_BYTE, off, (byte) v);
+    }
+
+    /** ggml's {@code nearest_int}: round half to even (its magic-number trick, valid for |v| < 2^22). */
+    static int nearestInt(float v) {
+        return (int) Math.rint(v);
+    }
+
+    /** C's {@code roundf}: half away from zero. */
+    static float roundf(float v) {
+        float t = (float) (long) v;
+        return Math.abs(v - t) >= 0.5f ? t + Math.signum(v) : t;
+    }
+
+    static void checkBlocks(GgmlType type, int n) {
+        if (n % type.blockSize() != 0) {
+            throw new IllegalArgumentException(type + " rows are whole blocks of " + type.blockSize() + ", got n=" + n);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.shoal.tensor.quant;
+
+import static dev.shoal.tensor.quant.BlockIo.LE;
+import static dev.shoal.tensor.quant.Lanes.B;
+import static dev.shoal.tensor.quant.Lanes.F;
+import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.L;
+import static dev.shoal.tensor.quant.Lanes.PARTS;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0: blocks of 32, 18 bytes = {f16 d; u8 qs[16]}. The low nibble of qs[j] is element j, the high nibble
+ * element j+16; value = (nibble - 8)*d.
+ */
+final class Q4_0Kernel implements QuantKernel {
+
+    private static final int QK = 32;
+    private static final int BLOCK = 18;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at);
+            int y = dstOff + QK * b;
+            for (int j = 0; j < 16; j++) {
+                int q = BlockIo.u8(src, at + 2 + j);
+                dst[y + j] = ((q & 0xF) - 8) * d;
+                dst[y + j + 16] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    public float dotScalar(MemorySegment src, long offset, float[] x, int xOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at);
+            int xb = xOff + QK * b;
+            for (int j = 0; j < QK; j++) {
+                int q = BlockIo.u8(src, at + 2 + (j & 15));
+                sum += (((j < 16 ? q : q >>> 4) & 0xF) - 8) * d * x[xb + j];
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int xb = xOff + QK * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    s = Lanes.toFloats(lo, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
+                    s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** ggml's {@code quantize_row_q4_0_ref}: d = -max/8 where max is the value of largest magnitude. */
+    @Override
+    public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        for (int b = 0; b < n / QK; b++) {
+            int xb = srcOff + QK * b;
+            long at = offset + (long) BLOCK * b;
+            float amax = 0f;
+            float max = 0f;
+            for (int j = 0; j < QK; j++) {
+                float v = src[xb + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8;
+            float id = d != 0f ? 1.0f / d : 0f;
+            BlockIo.putF16(dst, at, d);
+            for (int j = 0; j < 16; j++) {
+                int q0 = Math.min(15, (int) (src[xb + j] * id + 8.5f));
+                int q1 = Math.min(15, (int) (src[xb + 16 + j] * id + 8.5f));
+                BlockIo.putU8(dst, at + 2 + j, q0 | (q1 << 4));
+            }
+        }
+    }
+}

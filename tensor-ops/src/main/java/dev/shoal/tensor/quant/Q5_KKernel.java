@@ -1,0 +1,138 @@
+package dev.shoal.tensor.quant;
+
+import static dev.shoal.tensor.quant.BlockIo.LE;
+import static dev.shoal.tensor.quant.Lanes.B;
+import static dev.shoal.tensor.quant.Lanes.F;
+import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.L;
+import static dev.shoal.tensor.quant.Lanes.PARTS;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q5_K: super-blocks of 256, 176 bytes = {f16 d; f16 dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]}. Scales and
+ * nibbles as in Q4_K; the fifth bit of element l of sub-block s (l = 0..31) is bit s of qh[l].
+ * value = (d*sc)*q - (dmin*m).
+ */
+final class Q5_KKernel implements QuantKernel {
+
+    private static final int QK = 256;
+    private static final int BLOCK = 176;
+    private static final int SCALES = 4;
+    private static final int QH = 16;
+    private static final int QS = 48;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q5_K;
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at);
+            float min = BlockIo.f16(src, at + 2);
+            for (int r = 0; r < 4; r++) {
+                float d1 = d * KScales.scale(src, at + SCALES, 2 * r);
+                float m1 = min * KScales.min(src, at + SCALES, 2 * r);
+                float d2 = d * KScales.scale(src, at + SCALES, 2 * r + 1);
+                float m2 = min * KScales.min(src, at + SCALES, 2 * r + 1);
+                int y = dstOff + QK * b + 64 * r;
+                for (int l = 0; l < 32; l++) {
+                    int q = BlockIo.u8(src, at + QS + 32 * r + l);
+                    int h = BlockIo.u8(src, at + QH + l) >>> (2 * r);
+                    dst[y + l] = d1 * ((q & 0xF) + ((h & 1) << 4)) - m1;
+                    dst[y + 32 + l] = d2 * ((q >>> 4) + ((h & 2) << 3)) - m2;
+                }
+            }
+        }
+    }
+
+    @Override
+    public float dotScalar(MemorySegment src, long offset, float[] x, int xOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at);
+            float min = BlockIo.f16(src, at + 2);
+            for (int s = 0; s < 8; s++) {
+                float ds = d * KScales.scale(src, at + SCALES, s);
+                float ms = min * KScales.min(src, at + SCALES, s);
+                int xs = xOff + QK * b + 32 * s;
+                for (int l = 0; l < 32; l++) {
+                    int q = (BlockIo.u8(src, at + QS + 32 * (s >> 1) + l) >>> (4 * (s & 1))) & 0xF;
+                    q |= ((BlockIo.u8(src, at + QH + l) >>> s) & 1) << 4;
+                    sum += (ds * q - ms) * x[xs + l];
+                }
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector accM = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at);
+            float min = BlockIo.f16(src, at + 2);
+            for (int r = 0; r < 4; r++) {
+                int xr = xOff + QK * b + 64 * r;
+                FloatVector qLo = FloatVector.zero(F);
+                FloatVector qHi = FloatVector.zero(F);
+                FloatVector xLo = FloatVector.zero(F);
+                FloatVector xHi = FloatVector.zero(F);
+                for (int g = 0; g < 32; g += G) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, src, at + QS + 32 * r + g, LE);
+                    // bit 2r of qh -> 0x10 of the low-nibble level, bit 2r+1 -> 0x10 of the high-nibble level
+                    ByteVector h = Lanes.shr(ByteVector.fromMemorySegment(B, src, at + QH + g, LE), 2 * r);
+                    ByteVector lo = q.and((byte) 0xF).or(Lanes.shl(h, 4).and((byte) 0x10));
+                    ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF).or(Lanes.shl(h, 3).and((byte) 0x10));
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector xl = FloatVector.fromArray(F, x, xr + g + p * L);
+                        FloatVector xh = FloatVector.fromArray(F, x, xr + 32 + g + p * L);
+                        qLo = Lanes.toFloats(lo, p).fma(xl, qLo);
+                        qHi = Lanes.toFloats(hi, p).fma(xh, qHi);
+                        xLo = xLo.add(xl);
+                        xHi = xHi.add(xh);
+                    }
+                }
+                acc = qLo.fma(FloatVector.broadcast(F, d * KScales.scale(src, at + SCALES, 2 * r)), acc);
+                acc = qHi.fma(FloatVector.broadcast(F, d * KScales.scale(src, at + SCALES, 2 * r + 1)), acc);
+                accM = xLo.fma(FloatVector.broadcast(F, min * KScales.min(src, at + SCALES, 2 * r)), accM);
+                accM = xHi.fma(FloatVector.broadcast(F, min * KScales.min(src, at + SCALES, 2 * r + 1)), accM);
+            }
+        }
+        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** ggml's {@code quantize_row_q5_K_ref}: as Q4_K with 5-bit levels and a narrower search grid. */
+    @Override
+    public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        KQuantizer.quantize(src, srcOff, n, dst, offset, 31, -0.5f, 0.1f, 15, BLOCK, Q5_KKernel::store);
+    }
+
+    private static void store(byte[] lv, MemorySegment dst, long at) {
+        for (int l = 0; l < 32; l++) {
+            int h = 0;
+            for (int s = 0; s < 8; s++) {
+                h |= ((lv[32 * s + l] >>> 4) & 1) << s;
+            }
+            BlockIo.putU8(dst, at + QH + l, h);
+        }
+        for (int r = 0; r < 4; r++) {
+            for (int l = 0; l < 32; l++) {
+                BlockIo.putU8(dst, at + QS + 32 * r + l, (lv[64 * r + l] & 0xF) | ((lv[64 * r + 32 + l] & 0xF) << 4));
+            }
+        }
+    }
+}

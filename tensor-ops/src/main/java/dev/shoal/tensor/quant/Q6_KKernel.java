@@ -1,0 +1,172 @@
+package dev.shoal.tensor.quant;
+
+import static dev.shoal.tensor.quant.BlockIo.LE;
+import static dev.shoal.tensor.quant.BlockIo.nearestInt;
+import static dev.shoal.tensor.quant.Lanes.B;
+import static dev.shoal.tensor.quant.Lanes.F;
+import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.L;
+import static dev.shoal.tensor.quant.Lanes.PARTS;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q6_K: super-blocks of 256, 210 bytes = {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d} (d last). Each half h of
+ * 128 elements uses ql[64h..64h+64), qh[32h..32h+32) and scales[8h..8h+8). For l = 0..31 of a half, qh[l] carries
+ * the top 2 bits of four elements: bits 0-1 for element l (low nibble of ql[l]), 2-3 for l+32 (low nibble of
+ * ql[l+32]), 4-5 for l+64 (high nibble of ql[l]), 6-7 for l+96 (high nibble of ql[l+32]). Every 16 elements
+ * share one scale; value = (d*sc)*(q - 32).
+ */
+final class Q6_KKernel implements QuantKernel {
+
+    private static final int QK = 256;
+    private static final int BLOCK = 210;
+    private static final int QH = 128;
+    private static final int SCALES = 192;
+    private static final int D = 208;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q6_K;
+    }
+
+    /** The 6-bit level (0..63) of element {@code e} (0..255) of the block at {@code at}. */
+    private static int level(MemorySegment src, long at, int e) {
+        int half = e >> 7;
+        int k = e & 127;
+        int l = k & 31;
+        int quarter = k >> 5;
+        int ql = BlockIo.u8(src, at + 64 * half + l + 32 * (quarter & 1)) >>> (4 * (quarter >> 1));
+        int qh = BlockIo.u8(src, at + QH + 32 * half + l) >>> (2 * quarter);
+        return (ql & 0xF) | (qh & 3) << 4;
+    }
+
+    /** Scale index of element {@code e}: 8 per half, in 16-element runs. */
+    private static int scaleIndex(int e) {
+        return e >> 4;
+    }
+
+    @Override
+    public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at + D);
+            for (int e = 0; e < QK; e++) {
+                dst[dstOff + QK * b + e] = d * BlockIo.i8(src, at + SCALES + scaleIndex(e)) * (level(src, at, e) - 32);
+            }
+        }
+    }
+
+    @Override
+    public float dotScalar(MemorySegment src, long offset, float[] x, int xOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at + D);
+            for (int e = 0; e < QK; e++) {
+                float w = d * BlockIo.i8(src, at + SCALES + scaleIndex(e)) * (level(src, at, e) - 32);
+                sum += w * x[xOff + QK * b + e];
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * One quarter j (0..3) of a half at a time, one 16-element scale run per accumulation: quarter j takes its low 4
+     * bits from the low (j < 2) or high nibbles of ql[32*(j&1) + l] and its top 2 bits from bits 2j, 2j+1 of qh[l].
+     * Written as loops rather than unrolled: an unrolled body outgrows C2's inlining budget and the vectors box.
+     */
+    @Override
+    public float dot(MemorySegment src, long offset, float[] x, int xOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            float d = BlockIo.f16(src, at + D);
+            for (int half = 0; half < 2; half++) {
+                long qh = at + QH + 32 * half;
+                for (int j = 0; j < 4; j++) {
+                    long ql = at + 64 * half + 32 * (j & 1);
+                    int xq = xOff + QK * b + 128 * half + 32 * j;
+                    for (int run = 0; run < 32; run += 16) {
+                        FloatVector s = FloatVector.zero(F);
+                        for (int g = run; g < run + 16; g += G) {
+                            ByteVector lo = Lanes.shr(ByteVector.fromMemorySegment(B, src, ql + g, LE), 4 * (j >> 1));
+                            ByteVector hi = Lanes.shr(ByteVector.fromMemorySegment(B, src, qh + g, LE), 2 * j);
+                            ByteVector q = lo.and((byte) 0xF).or(Lanes.shl(hi, 4).and((byte) 0x30)).sub((byte) 32);
+                            for (int p = 0; p < PARTS; p++) {
+                                s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xq + g + p * L), s);
+                            }
+                        }
+                        float scale = d * BlockIo.i8(src, at + SCALES + 8 * half + 2 * j + (run >> 4));
+                        acc = s.fma(FloatVector.broadcast(F, scale), acc);
+                    }
+                }
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * ggml's {@code quantize_row_q6_K_ref}: a symmetric 6-bit fit per 16 elements, then the 16 scales quantized
+     * to int8 against d = -max/128 (max = the scale of largest magnitude), then the levels recomputed.
+     */
+    @Override
+    public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        byte[] levels = new byte[QK];
+        float[] scales = new float[16];
+        for (int b = 0; b < n / QK; b++) {
+            int xb = srcOff + QK * b;
+            long at = offset + (long) BLOCK * b;
+            float maxScale = 0;
+            float maxAbsScale = 0;
+            for (int ib = 0; ib < 16; ib++) {
+                scales[ib] = QuantSearch.symmetric(16, 32, src, xb + 16 * ib, levels, 16 * ib);
+                if (Math.abs(scales[ib]) > maxAbsScale) {
+                    maxAbsScale = Math.abs(scales[ib]);
+                    maxScale = scales[ib];
+                }
+            }
+            if (maxAbsScale < QuantSearch.GROUP_MAX_EPS) {
+                dst.asSlice(at, BLOCK).fill((byte) 0);
+                continue;
+            }
+            float iscale = -128f / maxScale;
+            BlockIo.putF16(dst, at + D, 1 / iscale);
+            for (int ib = 0; ib < 16; ib++) {
+                BlockIo.putU8(dst, at + SCALES + ib, Math.min(127, nearestInt(iscale * scales[ib])));
+            }
+            for (int j = 0; j < 16; j++) {
+                float d = BlockIo.f16(dst, at + D) * BlockIo.i8(dst, at + SCALES + j);
+                if (d == 0f) {
+                    continue;
+                }
+                for (int i = 0; i < 16; i++) {
+                    levels[16 * j + i] = (byte) (Math.clamp(nearestInt(src[xb + 16 * j + i] / d), -32, 31) + 32);
+                }
+            }
+            store(levels, dst, at);
+        }
+    }
+
+    private static void store(byte[] lv, MemorySegment dst, long at) {
+        for (int half = 0; half < 2; half++) {
+            int e = 128 * half;
+            for (int l = 0; l < 32; l++) {
+                int q1 = lv[e + l];
+                int q2 = lv[e + l + 32];
+                int q3 = lv[e + l + 64];
+                int q4 = lv[e + l + 96];
+                BlockIo.putU8(dst, at + 64 * half + l, (q1 & 0xF) | (q3 & 0xF) << 4);
+                BlockIo.putU8(dst, at + 64 * half + l + 32, (q2 & 0xF) | (q4 & 0xF) << 4);
+                BlockIo.putU8(dst, at + QH + 32 * half + l, (q1 >> 4) | (q2 >> 4) << 2 | (q3 >> 4) << 4 | (q4 >> 4) << 6);
+            }
+        }
+    }
+}

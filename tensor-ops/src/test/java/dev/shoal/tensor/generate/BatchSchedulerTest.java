@@ -1,0 +1,141 @@
+package dev.shoal.tensor.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shoal.tensor.SharedModels;
+import dev.shoal.tensor.sample.GenerationLimits;
+import dev.shoal.tensor.sample.SamplingParams;
+import dev.shoal.tensor.sample.StopReason;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class BatchSchedulerTest {
+
+    static LocalModel model;
+
+    @BeforeAll
+    static void load() throws Exception {
+        model = LocalModel.open(SharedModels.require("stories260K.gguf"), 2, 512, 16);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    /** Collects one sequence's events. */
+    static final class Collector implements SequenceListener {
+        final StringBuilder text = new StringBuilder();
+        final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
+        final AtomicInteger starts = new AtomicInteger();
+        final CountDownLatch firstText = new CountDownLatch(1);
+
+        @Override
+        public void onStart(int promptTokens) {
+            starts.incrementAndGet();
+        }
+
+        @Override
+        public void onText(String t) {
+            text.append(t);
+            firstText.countDown();
+        }
+
+        @Override
+        public void onDone(GenerationResult r) {
+            done.complete(r);
+        }
+
+        @Override
+        public void onError(RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+    }
+
+    static int[] prompt(String text) {
+        return model.tokenizer().encode(text, true, false);
+    }
+
+    @Test
+    void concurrentSequencesShouldEachGetTheTokensTheyWouldGetAlone() throws Exception {
+        String[] prompts = new String[16];
+        for (int i = 0; i < prompts.length; i++) {
+            prompts[i] = i % 2 == 0 ? "Once upon a time " + "there was ".repeat(i / 2) : "The little dog " + i;
+        }
+        List<GenerationResult> alone = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            alone.add(Generator.generate(model, prompt(prompts[i]), SamplingParams.greedy(),
+                    new GenerationLimits(24 + i, 512), List.of(), t -> true));
+        }
+        try (BatchScheduler scheduler = new BatchScheduler(model, 8, 16)) {
+            List<Collector> collectors = new ArrayList<>();
+            for (int i = 0; i < prompts.length; i++) {
+                Collector c = new Collector();
+                collectors.add(c);
+                scheduler.submit(new SequenceRequest(prompt(prompts[i]), SamplingParams.greedy(),
+                        new GenerationLimits(24 + i, 512), List.of()), c);
+            }
+            for (int i = 0; i < prompts.length; i++) {
+                GenerationResult r = collectors.get(i).done.get(60, TimeUnit.SECONDS);
+                assertEquals(java.util.Arrays.toString(alone.get(i).ids()), java.util.Arrays.toString(r.ids()),
+                        "sequence " + i);
+                assertEquals(alone.get(i).text(), collectors.get(i).text.toString());
+                assertEquals(alone.get(i).stopReason(), r.stopReason());
+                assertEquals(1, collectors.get(i).starts.get());
+            }
+        }
+    }
+
+    @Test
+    void aCancelledSequenceShouldLeaveTheBatchAndOthersFinish() throws Exception {
+        try (BatchScheduler scheduler = new BatchScheduler(model, 4, 8)) {
+            Collector cancelled = new Collector();
+            Collector other = new Collector();
+            SequenceHandle h = scheduler.submit(new SequenceRequest(prompt("Once"), SamplingParams.greedy(),
+                    new GenerationLimits(400, 512), List.of()), cancelled);
+            scheduler.submit(new SequenceRequest(prompt("Lily"), SamplingParams.greedy(),
+                    new GenerationLimits(40, 512), List.of()), other);
+            assertTrue(cancelled.firstText.await(30, TimeUnit.SECONDS));
+            h.cancel();
+            GenerationResult r = cancelled.done.get(30, TimeUnit.SECONDS);
+            assertEquals(StopReason.CANCELLED, r.stopReason());
+            assertTrue(r.generatedTokens() < 400);
+            assertEquals(40, other.done.get(30, TimeUnit.SECONDS).generatedTokens());
+        }
+    }
+
+    @Test
+    void aFullQueueAndAnOverlongPromptShouldBeRefusedAtOnce() {
+        try (BatchScheduler scheduler = new BatchScheduler(model, 1, 1)) {
+            int[] tooLong = new int[600];
+            java.util.Arrays.fill(tooLong, 300);
+            var e = assertThrows(IllegalArgumentException.class, () -> scheduler.submit(
+                    new SequenceRequest(tooLong, SamplingParams.greedy(), new GenerationLimits(5, 512), List.of()),
+                    new Collector()));
+            assertTrue(e.getMessage().contains("600 tokens"), e.getMessage());
+            // one running, one waiting; the third has no room
+            List<Collector> cs = new ArrayList<>();
+            int refused = 0;
+            for (int i = 0; i < 6; i++) {
+                Collector c = new Collector();
+                try {
+                    scheduler.submit(new SequenceRequest(prompt("Once"), SamplingParams.greedy(),
+                            new GenerationLimits(200, 512), List.of()), c);
+                    cs.add(c);
+                } catch (QueueFullException full) {
+                    refused++;
+                }
+            }
+            assertTrue(refused >= 4, "refused " + refused);
+        }
+    }
+}

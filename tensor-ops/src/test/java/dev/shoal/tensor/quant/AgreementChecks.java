@@ -1,0 +1,227 @@
+package dev.shoal.tensor.quant;
+
+import dev.shoal.tensor.gguf.GgufFile;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Vector {@code dot} against {@code dotScalar} against dequantize-then-dot. Plain code throwing AssertionError, so
+ * that {@link VectorWidthCheck} can run the same checks in a JVM forced to another vector width.
+ *
+ * <p>Tolerances. {@code dotScalar} is defined as the sequential float sum of dequantized weight × x, so it must
+ * equal dequantize-then-dot bit for bit. The vector kernel sums in another order and applies block scales after
+ * summing levels; any float summation of n terms is within (n-1)·u of the exact sum times Σ|term| (u = 2^-24),
+ * and the terms it rounds are bounded by |w_i x_i| plus |o_i x_i|, o_i being the element's offset (the value
+ * its block gives level 0: m, dmin·m, 8d, ...), since the kernels fold offsets in separately. So each dot must
+ * satisfy |dot - dotScalar| ≤ 2(n+32)·u·Σ(|w_i|+|o_i|)|x_i|.
+ */
+final class AgreementChecks {
+
+    static final double U = 0x1p-24;
+    /**
+     * Bound on Σ(dot-dotScalar)² / ΣdotScalar² over a whole reference matrix. Measured 2e-13 to 4e-13 for every
+     * type at 128, 256 and 512 bits (rounding errors of ~sqrt(n)·u per dot); 1e-11 leaves a 25x margin.
+     */
+    static final double MATVEC_NMSE_BOUND = 1e-11;
+
+    private AgreementChecks() {
+    }
+
+    /** Lengths: 1, 2, 3, 7, 8, 9 and 33 blocks; row lengths that are no multiple of any vector width for f16/bf16. */
+    static int[] lengths(GgmlType t) {
+        if (!t.quantized()) {
+            return new int[] {1, 5, 17, 33, 1000};
+        }
+        int bs = t.blockSize();
+        return new int[] {bs, 2 * bs, 3 * bs, 7 * bs, 8 * bs, 9 * bs, 33 * bs};
+    }
+
+    /** Byte range of a block that holds levels (everything but d, m, dmin and K-quant scales). */
+    private static int[] levelBytes(GgmlType t) {
+        return switch (t) {
+            case Q8_0 -> new int[] {2, 34};
+            case Q4_0 -> new int[] {2, 18};
+            case Q5_0 -> new int[] {2, 22};
+            case Q4_1 -> new int[] {4, 20};
+            case Q5_1 -> new int[] {4, 24};
+            case Q4_K -> new int[] {16, 144};
+            case Q5_K -> new int[] {16, 176};
+            case Q6_K -> new int[] {0, 192};
+            default -> null;
+        };
+    }
+
+    /** |o_i|: each element's dequantized value with all its level bits cleared. */
+    static float[] offsets(GgmlType t, MemorySegment src, long offset, int n) {
+        float[] o = new float[n];
+        int[] lv = levelBytes(t);
+        if (lv == null) {
+            return o;
+        }
+        MemorySegment copy = MemorySegment.ofArray(new byte[(int) t.bytesFor(n)]);
+        MemorySegment.copy(src, offset, copy, 0, copy.byteSize());
+        for (long b = 0; b < n / t.blockSize(); b++) {
+            copy.asSlice(b * t.bytesPerBlock() + lv[0], lv[1] - lv[0]).fill((byte) 0);
+        }
+        QuantFixtures.kernel(t).dequantize(copy, 0, o, 0, n);
+        return o;
+    }
+
+    /** 2(n+32)·u·Σ(|w_i|+|o_i|)|x_i|, {@code w} being the row dequantized. */
+    static double tolerance(GgmlType t, MemorySegment src, long offset, float[] w, float[] x, int xOff, int n) {
+        float[] o = offsets(t, src, offset, n);
+        double magnitude = 0;
+        for (int i = 0; i < n; i++) {
+            magnitude += (Math.abs((double) w[i]) + Math.abs((double) o[i])) * Math.abs(x[xOff + i]);
+        }
+        return 2 * (n + 32) * U * magnitude + Float.MIN_NORMAL;
+    }
+
+    /** Checks one row; returns {dot, dotScalar}. */
+    static float[] checkRow(GgmlType t, MemorySegment src, long offset, float[] x, int xOff, int n, String what) {
+        QuantKernel k = QuantFixtures.kernel(t);
+        float[] w = new float[n];
+        k.dequantize(src, offset, w, 0, n);
+        float seq = 0f;
+        for (int i = 0; i < n; i++) {
+            seq += w[i] * x[xOff + i];
+        }
+        float scalar = k.dotScalar(src, offset, x, xOff, n);
+        if (Float.floatToRawIntBits(scalar) != Float.floatToRawIntBits(seq) && !(scalar == 0 && seq == 0)) {
+            throw new AssertionError(what + ": dotScalar " + scalar + " != dequantize-then-dot " + seq);
+        }
+        float vector = k.dot(src, offset, x, xOff, n);
+        double tol = tolerance(t, src, offset, w, x, xOff, n);
+        if (!(Math.abs((double) vector - scalar) <= tol)) {
+            throw new AssertionError(what + ": dot " + vector + " vs dotScalar " + scalar + " differ by "
+                    + Math.abs((double) vector - scalar) + " > " + tol);
+        }
+        return new float[] {vector, scalar};
+    }
+
+    /** Every row of the two reference tensors times a random x; returns the mat-vec NMSE of dot vs dotScalar. */
+    static double realTensors(GgmlType t, Path gguf) throws IOException {
+        double worst = 0;
+        try (GgufFile f = GgufFile.open(gguf)) {
+            for (String[] name : QuantFixtures.TENSORS) {
+                QuantFixtures.Matrix m = QuantFixtures.Matrix.of(f, name[0]);
+                float[] x = QuantFixtures.gaussian(new SplittableRandom(11), m.rowLength(), 1.0);
+                float[] vec = new float[m.rows()];
+                float[] sca = new float[m.rows()];
+                for (int r = 0; r < m.rows(); r++) {
+                    float[] ds = checkRow(t, m.data(), r * m.rowBytes(), x, 0, m.rowLength(), t + " " + name[0] + " row " + r);
+                    vec[r] = ds[0];
+                    sca[r] = ds[1];
+                }
+                double e = QuantFixtures.nmse(vec, sca);
+                if (!(e <= MATVEC_NMSE_BOUND)) {
+                    throw new AssertionError(t + " " + name[0] + ": mat-vec NMSE " + e + " > " + MATVEC_NMSE_BOUND);
+                }
+                worst = Math.max(worst, e);
+            }
+        }
+        return worst;
+    }
+
+    /** Synthetic rows of every length in {@link #lengths}, at odd byte offsets, quantized and raw. */
+    static void synthetic(GgmlType t) {
+        SplittableRandom rnd = new SplittableRandom(31 + t.ordinal());
+        QuantKernel k = QuantFixtures.kernel(t);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : lengths(t)) {
+                for (long offset : new long[] {0, 1, 3, 7, 13}) {
+                    int xOff = (int) offset % 4;
+                    float[] x = QuantFixtures.gaussian(rnd, n + xOff, 1.0);
+                    String at = t + " n=" + n + " offset=" + offset;
+
+                    MemorySegment raw = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), offset);
+                    checkRow(t, raw, offset, x, xOff, n, at + " random blocks");
+
+                    for (int kind = 0; kind < 4; kind++) {
+                        float[] w = switch (kind) {
+                            case 0 -> QuantFixtures.gaussian(rnd, n, 1.0);
+                            case 1 -> new float[n];
+                            case 2 -> QuantFixtures.gaussian(rnd, n, 1e-39); // float subnormals: f16 scales flush to 0
+                            default -> extremes(rnd, t, n);
+                        };
+                        MemorySegment seg = arena.allocate(offset + t.bytesFor(n), 1);
+                        k.quantize(w, 0, n, seg, offset);
+                        checkRow(t, seg, offset, x, xOff, n, at + " quantized kind " + kind);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Values at f16's limit ±65504 (1e30 for f32/bf16, whose limit would overflow the sum), zeros, small values. */
+    private static float[] extremes(SplittableRandom rnd, GgmlType t, int n) {
+        float big = t == GgmlType.BF16 || t == GgmlType.F32 ? 1e30f : 65504f;
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = switch (rnd.nextInt(4)) {
+                case 0 -> big;
+                case 1 -> -big;
+                case 2 -> 0f;
+                default -> (float) QuantFixtures.gauss(rnd) * 1e-3f;
+            };
+        }
+        return w;
+    }
+
+    /**
+     * With x = the i-th unit vector every kernel's sum is one product plus exact zeros, so dot must return the
+     * dequantized weight i bit for bit: this pins down the in-register decoding of every nibble, high bit and
+     * scale position. Random raw blocks cover all bit patterns and the edge scales.
+     */
+    static void oneHot(GgmlType t) {
+        SplittableRandom rnd = new SplittableRandom(97 + t.ordinal());
+        QuantKernel k = QuantFixtures.kernel(t);
+        int n = t.quantized() ? 2 * Math.max(t.blockSize(), 64) : 3 * Lanes.L + 5;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int rep = 0; rep < 4; rep++) {
+                MemorySegment seg = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), 3);
+                float[] w = new float[n];
+                k.dequantize(seg, 3, w, 0, n);
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) {
+                    x[i] = 1f;
+                    float v = k.dot(seg, 3, x, 0, n);
+                    x[i] = 0f;
+                    if (v != w[i]) {
+                        throw new AssertionError(t + " element " + i + " of " + n + ": one-hot dot " + v + " != weight " + w[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Every one of the 65536 f16/bf16 bit patterns, at every lane position, widened by the vector dot. */
+    static void allHalfPatterns(GgmlType t) {
+        QuantKernel k = QuantFixtures.kernel(t);
+        int n = 2 * Lanes.L;
+        MemorySegment seg = MemorySegment.ofArray(new byte[2 * n]);
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        float[] w = new float[1];
+        for (int h = 0; h < 65536; h++) {
+            seg.fill((byte) 0);
+            int pos = h % n;
+            seg.set(BlockIo.I16, 2L * pos, (short) h);
+            k.dequantize(seg, 2L * pos, w, 0, 1);
+            float v = k.dot(seg, 0, ones, 0, n);
+            boolean same = Float.isNaN(w[0]) ? Float.isNaN(v) : v == w[0];
+            if (!same) {
+                throw new AssertionError(t + String.format(" bits 0x%04x at lane %d: dot %s != %s", h, pos, v, w[0]));
+            }
+        }
+    }
+
+    static Path referenceFile(GgmlType t) {
+        Path p = QuantFixtures.quantVectors(QuantFixtures.fileName(t) + ".gguf");
+        return Files.isRegularFile(p) ? p : null;
+    }
+}

@@ -1,0 +1,76 @@
+package dev.shoal.tensor.quant;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Single-thread speed of the vector {@code dot} per type: a 4096×4096 mat-vec (one dot per row), reported as
+ * GB/s of weight bytes streamed, with the median and best of ~3 s of repeats after ~1.5 s of warm-up.
+ * Run from tensor-ops with the test classpath and {@code --add-modules=jdk.incubator.vector}; optional args name
+ * the types to run. Not a test: the figures depend on the machine and what else runs on it.
+ */
+public final class KernelSpeedCheck {
+
+    private static final int N = 4096;
+    private static volatile float sink;
+
+    private KernelSpeedCheck() {
+    }
+
+    public static void main(String[] args) {
+        System.out.printf("species %d bits (%d float lanes), %dx%d, 1 thread%n", Lanes.F.vectorBitSize(), Lanes.L, N, N);
+        System.out.printf("%-5s %9s %9s %9s %9s%n", "type", "MiB", "ms(med)", "GB/s med", "GB/s best");
+        java.util.List<GgmlType> types = new java.util.ArrayList<>(java.util.List.of(GgmlType.F32));
+        types.addAll(QuantFixtures.TYPES);
+        if (args.length > 0) {
+            types = Arrays.stream(args).map(GgmlType::valueOf).toList();
+        }
+        for (GgmlType t : types) {
+            run(t);
+        }
+    }
+
+    private static void run(GgmlType t) {
+        QuantKernel k = QuantKernels.forType(t, "bench");
+        SplittableRandom rnd = new SplittableRandom(1);
+        long rowBytes = t.bytesFor(N);
+        try (Arena arena = Arena.ofConfined()) {
+            // every row holds the same quantized gaussian data: the kernels' speed does not depend on the values
+            MemorySegment one = arena.allocate(rowBytes, 64);
+            k.quantize(QuantFixtures.gaussian(rnd, N, 0.1), 0, N, one, 0);
+            MemorySegment m = arena.allocate(rowBytes * N, 64);
+            for (int r = 0; r < N; r++) {
+                MemorySegment.copy(one, 0, m, r * rowBytes, rowBytes);
+            }
+            float[] x = QuantFixtures.gaussian(rnd, N, 1.0);
+            float[] y = new float[N];
+            long until = System.nanoTime() + 1_500_000_000L;
+            while (System.nanoTime() < until) {
+                matVec(k, m, rowBytes, x, y);
+            }
+            long[] times = new long[4096];
+            int reps = 0;
+            until = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < until && reps < times.length) {
+                long t0 = System.nanoTime();
+                matVec(k, m, rowBytes, x, y);
+                times[reps++] = System.nanoTime() - t0;
+            }
+            long[] done = Arrays.copyOf(times, reps);
+            Arrays.sort(done);
+            double bytes = (double) rowBytes * N;
+            double med = done[reps / 2];
+            System.out.printf("%-5s %9.1f %9.2f %9.2f %9.2f%n", t, bytes / (1 << 20), med / 1e6, bytes / med,
+                    bytes / done[0]);
+            sink += y[N / 2];
+        }
+    }
+
+    private static void matVec(QuantKernel k, MemorySegment m, long rowBytes, float[] x, float[] y) {
+        for (int r = 0; r < N; r++) {
+            y[r] = k.dot(m, r * rowBytes, x, 0, N);
+        }
+    }
+}
