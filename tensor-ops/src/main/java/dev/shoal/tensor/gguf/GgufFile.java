@@ -313,6 +313,20 @@ public final class GgufFile implements AutoCloseable {
             return new String(bytes, StandardCharsets.UTF_8);
         }
 
+        /** A string element of an array; the description is only built when the read fails. */
+        private String arrayString(String key, int index) {
+            if (pos + (v1 ? 4 : 8) > seg.byteSize()) {
+                return string("array '" + key + "'[" + index + "]");
+            }
+            long len = v1 ? seg.get(U32, pos) & 0xFFFFFFFFL : seg.get(U64, pos);
+            long start = pos + (v1 ? 4 : 8);
+            if (len < 0 || len > seg.byteSize() - start) {
+                return string("array '" + key + "'[" + index + "]");
+            }
+            pos = start + len;
+            return new String(seg.asSlice(start, len).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+
         MetadataValue value(String key, GgufValueType type, int depth) {
             String what = "value of '" + key + "'";
             return switch (type) {
@@ -404,7 +418,7 @@ public final class GgufFile implements AutoCloseable {
                 }
                 case STRING -> {
                     String[] r = new String[len];
-                    for (int i = 0; i < len; i++) r[i] = string(what + "[" + i + "]");
+                    for (int i = 0; i < len; i++) r[i] = arrayString(key, i);
                     yield r;
                 }
                 case ARRAY -> {

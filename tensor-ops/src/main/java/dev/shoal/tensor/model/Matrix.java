@@ -66,12 +66,37 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
+        if (n < DEQUANTIZE_FROM_BATCH) {
+            for (int r = r0; r < r1; r++) {
+                long off = offsetOf(r);
+                for (int b = 0; b < n; b++) {
+                    out[b * outStride + r] = k.dot(d, off, x, b * xStride, c);
+                }
+            }
+            return;
+        }
+        // Several inputs: unpack each row once to floats, then n float dot products from L1.
+        float[] row = scratch(c);
         for (int r = r0; r < r1; r++) {
-            long off = offsetOf(r);
+            k.dequantize(d, offsetOf(r), row, 0, c);
             for (int b = 0; b < n; b++) {
-                out[b * outStride + r] = k.dot(d, off, x, b * xStride, c);
+                out[b * outStride + r] = Ops.dot(row, 0, x, b * xStride, c);
             }
         }
+    }
+
+    /** From this many inputs on, dequantizing a row once beats n quantized dot products. */
+    private static final int DEQUANTIZE_FROM_BATCH = 12;
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(int n) {
+        float[] s = SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            SCRATCH.set(s);
+        }
+        return s;
     }
 
     /** Dequantizes local row {@code r} into {@code dst[off, off + cols)}. */

@@ -43,6 +43,7 @@ public final class SliceModel {
     private final float[] hb;
     private final float[] hb2;
     private final float[][] logits;
+    private final float[] packedLogits; // [wanted rows × this slice's vocabulary rows]
     // the single-token call's batch of one, kept to avoid allocating per token
     private final int[] oneToken = new int[1];
     private final int[] onePosition = new int[1];
@@ -94,6 +95,7 @@ public final class SliceModel {
         this.hb = new float[maxBatch * ffnLocal];
         this.hb2 = new float[maxBatch * ffnLocal];
         this.logits = new float[s.producesLogits(c) ? maxBatch : 0][c.vocabSize()];
+        this.packedLogits = new float[s.producesLogits(c) ? maxBatch * s.vocabCount() : 0];
     }
 
     /** Single-token steps (batch of one). */
@@ -246,27 +248,24 @@ public final class SliceModel {
     /** Final norm and this slice's vocabulary rows for the batch rows that want logits, gathered over the group. */
     private void outputLogits(int count, boolean[] wantLogits) {
         final int dim = c.dim();
-        boolean any = false;
+        // wanted rows, normed and packed, so the output matrix streams once for all of them
+        int wanted = 0;
         for (int b = 0; b < count; b++) {
             if (wantLogits[b]) {
-                Ops.rmsnorm(xb, b * dim, x, b * dim, w.outputNorm(), dim, c.rmsEps());
-                any = true;
+                Ops.rmsnorm(xb, wanted * dim, x, b * dim, w.outputNorm(), dim, c.rmsEps());
+                wanted++;
             }
         }
-        if (!any) {
+        if (wanted == 0) {
             return;
         }
         final Matrix out = w.output();
-        final int v0 = s.vocabStart();
-        pool.run(out.rows(), (r0, r1) -> {
-            for (int b = 0; b < count; b++) {
-                if (wantLogits[b]) {
-                    out.multiply(xb, b * dim, logits[b], v0, r0, r1);
-                }
-            }
-        });
-        for (int b = 0; b < count; b++) {
+        final int rows = out.rows();
+        final int nw = wanted;
+        pool.run(rows, (r0, r1) -> out.multiplyBatch(xb, dim, packedLogits, rows, nw, r0, r1));
+        for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
+                System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
                 collective.allGather(logits[b], vocabStarts, vocabEnds);
             }
         }

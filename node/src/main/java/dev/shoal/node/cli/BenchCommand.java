@@ -1,0 +1,44 @@
+package dev.shoal.node.cli;
+
+import dev.shoal.tensor.generate.Benchmark;
+import dev.shoal.tensor.generate.LocalModel;
+import java.io.PrintStream;
+import java.util.Set;
+
+/** {@code shoal bench}: load time, prompt and decode speed, bytes streamed per token and the share of bandwidth. */
+final class BenchCommand {
+
+    static final String USAGE = "shoal bench --model FILE [--threads N] [--prompt-tokens 128] [--gen-tokens 64] "
+            + "[--concurrency 1] [--json]";
+
+    private BenchCommand() {
+    }
+
+    static int run(String[] args, PrintStream out) throws Exception {
+        Flags f = Flags.parse(args, USAGE, Set.of("model", "threads", "prompt-tokens", "gen-tokens", "concurrency"),
+                Set.of("json"));
+        var path = f.existingFile("model");
+        int threads = f.integer("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        int promptTokens = f.integer("prompt-tokens", 128, 1, 1 << 20);
+        int genTokens = f.integer("gen-tokens", 64, 1, 1 << 20);
+        int concurrency = f.integer("concurrency", 1, 1, 256);
+        int batch = Math.max(LocalModel.DEFAULT_BATCH, concurrency);
+        try (LocalModel lm = LocalModel.open(path, threads, promptTokens + genTokens + 1, batch)) {
+            Benchmark.Result r = Benchmark.run(lm, promptTokens, genTokens, concurrency, threads);
+            out.printf("model: %s (%s, %d threads)%n", path.getFileName(), lm.config().architecture().ggufName(), threads);
+            out.printf("load: %.2f s%n", r.loadSeconds());
+            out.printf("prompt: %d tokens, %.2f tok/s%n", r.promptTokens(), r.promptTps());
+            out.printf("generation: %d tokens, %.2f tok/s%n", r.genTokens(), r.genTps());
+            if (concurrency > 1) {
+                out.printf("generation with %d concurrent sequences: %.2f tok/s aggregate (%.2fx one)%n", concurrency,
+                        r.aggregateTps(), r.aggregateTps() / r.genTps());
+            }
+            out.printf("weights streamed per token: %.1f MB, %.2f GB/s = %.0f%% of measured read bandwidth %.2f GB/s%n",
+                    r.bytesPerToken() / 1e6, r.gbps(), 100 * r.gbps() / r.bandwidthGbps(), r.bandwidthGbps());
+            if (f.flag("json")) {
+                out.println(r.toJson());
+            }
+        }
+        return 0;
+    }
+}

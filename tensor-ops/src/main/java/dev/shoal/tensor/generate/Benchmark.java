@@ -1,0 +1,159 @@
+package dev.shoal.tensor.generate;
+
+import dev.shoal.tensor.model.KvCache;
+import dev.shoal.tensor.model.LayerWeights;
+import dev.shoal.tensor.model.SliceModel;
+import dev.shoal.tensor.model.SliceWeights;
+import dev.shoal.tensor.model.WorkerPool;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Prompt and decode speed of a {@link LocalModel} as llama-bench measures it: a prompt of random ordinary token
+ * ids prefilled in batches, then greedy decode steps that never stop early; with {@code concurrency} > 1, that many
+ * sequences decode together in one batch (aggregate tokens per second). Each phase is run once to warm the JIT
+ * and then measured.
+ */
+public final class Benchmark {
+
+    /** Figures of one run; {@code bytesPerToken} counts the weight bytes one decode step streams. */
+    public record Result(double loadSeconds, int promptTokens, double promptTps, int genTokens, double genTps,
+                         int concurrency, double aggregateTps, long bytesPerToken, double gbps,
+                         double bandwidthGbps) {
+
+        public String toJson() {
+            return String.format(java.util.Locale.ROOT, "{\"load_s\":%.3f,\"prompt_tokens\":%d,\"prompt_tps\":%.2f,"
+                            + "\"gen_tokens\":%d,\"gen_tps\":%.2f,\"concurrency\":%d,\"aggregate_tps\":%.2f,"
+                            + "\"bytes_per_token\":%d,\"gbps\":%.2f,\"bandwidth_gbps\":%.2f,\"bandwidth_share\":%.3f}",
+                    loadSeconds, promptTokens, promptTps, genTokens, genTps, concurrency, aggregateTps, bytesPerToken,
+                    gbps, bandwidthGbps, bandwidthGbps > 0 ? gbps / bandwidthGbps : 0);
+        }
+    }
+
+    private Benchmark() {
+    }
+
+    public static Result run(LocalModel lm, int promptTokens, int genTokens, int concurrency, int threads) {
+        SliceModel m = lm.model();
+        if (promptTokens + genTokens + 1 > lm.context()) {
+            throw new IllegalArgumentException("prompt + generated tokens (" + (promptTokens + genTokens)
+                    + ") exceed the context " + lm.context() + "; pass a larger --context");
+        }
+        if (concurrency > m.maxBatch()) {
+            throw new IllegalArgumentException("concurrency " + concurrency + " exceeds the batch size " + m.maxBatch());
+        }
+        int[] prompt = randomPrompt(lm, promptTokens);
+        int ctx = promptTokens + genTokens + 1;
+        // warm-up: a short pass through both phases
+        measurePrompt(m, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, m.maxBatch() * 2)), ctx);
+        measureDecode(m, prompt, Math.min(8, genTokens), 1, ctx);
+        double promptSeconds = measurePrompt(m, prompt, ctx);
+        double genSeconds = measureDecode(m, prompt, genTokens, 1, ctx);
+        double aggSeconds = concurrency > 1 ? measureDecode(m, prompt, genTokens, concurrency, ctx) : genSeconds;
+        long bytes = bytesPerToken(m.weights());
+        double genTps = genTokens / genSeconds;
+        return new Result(lm.loadSeconds(), promptTokens, promptTokens / promptSeconds, genTokens, genTps,
+                concurrency, concurrency * genTokens / aggSeconds, bytes, bytes * genTps / 1e9,
+                readBandwidth(threads));
+    }
+
+    private static int[] randomPrompt(LocalModel lm, int n) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        int[] ids = new int[n];
+        int vocab = lm.tokenizer().vocabSize();
+        for (int i = 0; i < n; i++) {
+            int id;
+            do {
+                id = rnd.nextInt(vocab);
+            } while (lm.tokenizer().isEndOfGeneration(id) || id == lm.tokenizer().bos());
+            ids[i] = id;
+        }
+        if (n > 0 && lm.tokenizer().bos() >= 0) {
+            ids[0] = lm.tokenizer().bos();
+        }
+        return ids;
+    }
+
+    private static double measurePrompt(SliceModel m, int[] prompt, int ctx) {
+        KvCache cache = m.newCache(ctx);
+        long t0 = System.nanoTime();
+        Generator.prefill(m, prompt, cache);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Seconds for {@code steps} decode steps of {@code n} sequences after a prompt (prefill not timed). */
+    private static double measureDecode(SliceModel m, int[] prompt, int steps, int n, int ctx) {
+        KvCache[] caches = new KvCache[n];
+        int[] tokens = new int[n];
+        int[] positions = new int[n];
+        boolean[] want = new boolean[n];
+        java.util.Arrays.fill(want, true);
+        for (int b = 0; b < n; b++) {
+            caches[b] = m.newCache(ctx);
+            float[] logits = Generator.prefill(m, prompt, caches[b]);
+            tokens[b] = argmax(logits);
+            positions[b] = prompt.length;
+        }
+        long t0 = System.nanoTime();
+        for (int s = 0; s < steps; s++) {
+            m.forward(n, tokens, positions, caches, want);
+            for (int b = 0; b < n; b++) {
+                tokens[b] = argmax(m.logits(b));
+                positions[b]++;
+            }
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Weight bytes read by one decode step: every layer matrix plus the output projection. */
+    public static long bytesPerToken(SliceWeights w) {
+        long n = w.output() == null ? 0 : w.output().byteSize();
+        for (LayerWeights l : w.layers()) {
+            n += l.wq().byteSize() + l.wk().byteSize() + l.wv().byteSize() + l.wo().byteSize() + l.gate().byteSize()
+                    + l.up().byteSize() + l.down().byteSize();
+        }
+        return n;
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * Read bandwidth of this machine in GB/s: {@code threads} threads summing their share of a 256 MiB float
+     * array with vector loads, best of 5 passes.
+     */
+    public static double readBandwidth(int threads) {
+        float[] data = new float[64 << 20];
+        java.util.Arrays.fill(data, 1f);
+        double best = 0;
+        float[] sink = new float[threads];
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            for (int rep = 0; rep < 5; rep++) {
+                long t0 = System.nanoTime();
+                int chunks = threads * 64;
+                int chunk = data.length / chunks;
+                pool.run(chunks, (c0, c1) -> {
+                    FloatVector acc = FloatVector.zero(S);
+                    for (int i = c0 * chunk; i < c1 * chunk; i += S.length()) {
+                        acc = acc.add(FloatVector.fromArray(S, data, i));
+                    }
+                    sink[c0 % sink.length] += acc.reduceLanes(VectorOperators.ADD);
+                });
+                double s = (System.nanoTime() - t0) / 1e9;
+                best = Math.max(best, data.length * 4.0 / s / 1e9);
+            }
+        }
+        return best;
+    }
+}
