@@ -51,8 +51,7 @@ class LlamaCppVocabSuiteTest {
     /** command-r ships only .inp/.out upstream here; its vocabulary GGUF is too large and not available. */
     @Test
     void commandRHasNoVocabulary() {
-        Path dir = SharedModels.dir().resolve("llama.cpp-vocab");
-        Assumptions.assumeTrue(Files.isDirectory(dir), "no llama.cpp-vocab folder");
+        Path dir = SharedModels.require("llama.cpp-vocab/ggml-vocab-command-r.gguf.inp").getParent();
         assertTrue(Files.isRegularFile(dir.resolve("ggml-vocab-command-r.gguf.inp")));
         assertFalse(Files.exists(dir.resolve("ggml-vocab-command-r.gguf")),
                 "a command-r vocabulary appeared: add it to everyCaseMatchesLlamaCpp");
