@@ -14,33 +14,51 @@ final class KScales {
     private KScales() {
     }
 
-    static int scale(MemorySegment s, long at, int j) {
+    /** Bytes 0-7 of the field, little-endian. */
+    static long low(MemorySegment s, long at) {
+        return s.get(BlockIo.I64, at);
+    }
+
+    /** Bytes 8-11 of the field, little-endian. */
+    static int high(MemorySegment s, long at) {
+        return s.get(BlockIo.I32, at + 8);
+    }
+
+    /** Scale j (0..7) from the field read as {@link #low} and {@link #high}. */
+    static int scale(long low, int high, int j) {
         if (j < 4) {
-            return BlockIo.u8(s, at + j) & 63;
+            return (int) (low >>> (8 * j)) & 63;
         }
-        return (BlockIo.u8(s, at + j + 4) & 0xF) | ((BlockIo.u8(s, at + j - 4) >>> 6) << 4);
+        int k = 8 * (j - 4);
+        return (high >>> k) & 0xF | ((int) (low >>> (k + 6)) & 3) << 4;
+    }
+
+    /** Min j (0..7) from the field read as {@link #low} and {@link #high}. */
+    static int min(long low, int high, int j) {
+        if (j < 4) {
+            return (int) (low >>> (8 * j + 32)) & 63;
+        }
+        return (high >>> (8 * (j - 4) + 4)) & 0xF | ((int) (low >>> (8 * j + 6)) & 3) << 4;
+    }
+
+    static int scale(MemorySegment s, long at, int j) {
+        return scale(low(s, at), high(s, at), j);
     }
 
     static int min(MemorySegment s, long at, int j) {
-        if (j < 4) {
-            return BlockIo.u8(s, at + j + 4) & 63;
-        }
-        return (BlockIo.u8(s, at + j + 4) >>> 4) | ((BlockIo.u8(s, at + j) >>> 6) << 4);
+        return min(low(s, at), high(s, at), j);
     }
 
     /** Packs 6-bit {@code ls[j]} and {@code lm[j]} (j = 0..7) into the 12 bytes at {@code at}. */
     static void pack(int[] ls, int[] lm, MemorySegment s, long at) {
-        byte[] q = new byte[BYTES];
-        for (int j = 0; j < 8; j++) {
-            if (j < 4) {
-                q[j] = (byte) ls[j];
-                q[j + 4] = (byte) lm[j];
-            } else {
-                q[j + 4] = (byte) ((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
-                q[j - 4] |= (byte) ((ls[j] >>> 4) << 6);
-                q[j] |= (byte) ((lm[j] >>> 4) << 6);
-            }
+        long low = 0;
+        int high = 0;
+        for (int j = 0; j < 4; j++) {
+            low |= (long) (ls[j] | (ls[j + 4] >>> 4) << 6) << (8 * j);
+            low |= (long) (lm[j] | (lm[j + 4] >>> 4) << 6) << (8 * j + 32);
+            high |= ((ls[j + 4] & 0xF) | (lm[j + 4] & 0xF) << 4) << (8 * j);
         }
-        MemorySegment.copy(MemorySegment.ofArray(q), 0, s, at, BYTES);
+        s.set(BlockIo.I64, at, low);
+        s.set(BlockIo.I32, at + 8, high);
     }
 }

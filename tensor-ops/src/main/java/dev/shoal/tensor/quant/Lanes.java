@@ -29,7 +29,7 @@ final class Lanes {
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * G));
     /** Shorts, one per byte of a group: wide enough to hold a 16-bit slice of a bit mask per group. */
     static final VectorSpecies<Short> SG = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * G));
-    /** Shorts and ints, one per float lane (f16/bf16 rows). */
+    /** Shorts and ints with one lane per float lane, to widen f16/bf16 rows. */
     static final VectorSpecies<Short> SL = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 

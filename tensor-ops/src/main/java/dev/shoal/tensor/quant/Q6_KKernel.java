@@ -90,6 +90,7 @@ final class Q6_KKernel implements QuantKernel {
             float d = BlockIo.f16(src, at + D);
             for (int half = 0; half < 2; half++) {
                 long qh = at + QH + 32 * half;
+                long scales = src.get(BlockIo.I64, at + SCALES + 8 * half);
                 for (int j = 0; j < 4; j++) {
                     long ql = at + 64 * half + 32 * (j & 1);
                     int xq = xOff + QK * b + 128 * half + 32 * j;
@@ -103,7 +104,7 @@ final class Q6_KKernel implements QuantKernel {
                                 s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xq + g + p * L), s);
                             }
                         }
-                        float scale = d * BlockIo.i8(src, at + SCALES + 8 * half + 2 * j + (run >> 4));
+                        float scale = d * (byte) (scales >>> (8 * (2 * j + (run >> 4))));
                         acc = s.fma(FloatVector.broadcast(F, scale), acc);
                     }
                 }

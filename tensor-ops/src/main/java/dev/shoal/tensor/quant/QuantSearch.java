@@ -2,6 +2,8 @@ package dev.shoal.tensor.quant;
 
 import static dev.shoal.tensor.quant.BlockIo.nearestInt;
 
+import java.util.Arrays;
+
 /**
  * The scale searches of ggml's K-quant reference quantizers, with the same float operation order so that a row
  * quantized here matches {@code llama-quantize} (without an importance matrix) block for block.
@@ -40,7 +42,7 @@ final class QuantSearch {
             min = 0;
         }
         if (max == min) {
-            java.util.Arrays.fill(l, lOff, lOff + n, (byte) 0);
+            Arrays.fill(l, lOff, lOff + n, (byte) 0);
             mins[j] = -min;
             return 0f;
         }
@@ -106,7 +108,7 @@ final class QuantSearch {
             }
         }
         if (amax < GROUP_MAX_EPS) {
-            java.util.Arrays.fill(l, lOff, lOff + n, (byte) 0);
+            Arrays.fill(l, lOff, lOff + n, (byte) 0);
             return 0f;
         }
         float iscale = -nmax / max;

@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * Single-thread speed of the vector {@code dot} per type: a 4096×4096 mat-vec (one dot per row), reported as
- * GB/s of weight bytes streamed, with the median and best of ~3 s of repeats after ~1.5 s of warm-up.
+ * GB/s of weight bytes streamed, with the median and best of ~3 s of repeats after ~1.5 s of warm-up, and the
+ * heap bytes one warm mat-vec allocates (0 unless a vector failed to stay in registers).
  * Run from tensor-ops with the test classpath and {@code --add-modules=jdk.incubator.vector}; optional args name
  * the types to run. Not a test: the figures depend on the machine and what else runs on it.
  */
@@ -21,7 +22,8 @@ public final class KernelSpeedCheck {
 
     public static void main(String[] args) {
         System.out.printf("species %d bits (%d float lanes), %dx%d, 1 thread%n", Lanes.F.vectorBitSize(), Lanes.L, N, N);
-        System.out.printf("%-5s %9s %9s %9s %9s%n", "type", "MiB", "ms(med)", "GB/s med", "GB/s best");
+        System.out.printf("%-5s %9s %9s %9s %9s %11s%n", "type", "MiB", "ms(med)", "GB/s med", "GB/s best",
+                "heap B/mv");
         java.util.List<GgmlType> types = new java.util.ArrayList<>(java.util.List.of(GgmlType.F32));
         types.addAll(QuantFixtures.TYPES);
         if (args.length > 0) {
@@ -58,12 +60,17 @@ public final class KernelSpeedCheck {
                 matVec(k, m, rowBytes, x, y);
                 times[reps++] = System.nanoTime() - t0;
             }
+            com.sun.management.ThreadMXBean mx =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            matVec(k, m, rowBytes, x, y);
+            long allocated = mx.getCurrentThreadAllocatedBytes() - before;
             long[] done = Arrays.copyOf(times, reps);
             Arrays.sort(done);
             double bytes = (double) rowBytes * N;
             double med = done[reps / 2];
-            System.out.printf("%-5s %9.1f %9.2f %9.2f %9.2f%n", t, bytes / (1 << 20), med / 1e6, bytes / med,
-                    bytes / done[0]);
+            System.out.printf("%-5s %9.1f %9.2f %9.2f %9.2f %11d%n", t, bytes / (1 << 20), med / 1e6, bytes / med,
+                    bytes / done[0], allocated);
             sink += y[N / 2];
         }
     }
