@@ -1,0 +1,46 @@
+package dev.shoal.http;
+
+import static dev.shoal.http.support.Client.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shoal.http.support.ServerExtension;
+import dev.shoal.http.support.ServerFixture;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(ServerExtension.class)
+class NodeRoutesTest {
+
+    @Test
+    void shouldAnswerHealthAndReadiness(ServerFixture s) {
+        HttpResponse<String> health = s.http().get("/health");
+        assertEquals(200, health.statusCode());
+        assertEquals("ok", json(health).get("status").asText());
+        HttpResponse<String> ready = s.http().get("/ready");
+        assertEquals(200, ready.statusCode());
+        assertEquals("ready", json(ready).get("status").asText());
+        assertEquals(200, s.http().get("/").statusCode());
+    }
+
+    @Test
+    void shouldAnswerUnknownPathsAndWrongMethodsWithJson(ServerFixture s) {
+        HttpResponse<String> missing = s.http().get("/favicon.ico");
+        assertEquals(404, missing.statusCode());
+        assertTrue(missing.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
+        assertTrue(json(missing).at("/error/message").asText().contains("/favicon.ico"));
+        HttpResponse<String> wrong = s.http().method("POST", "/health", "{}");
+        assertEquals(405, wrong.statusCode());
+        assertEquals("GET", wrong.headers().firstValue("Allow").orElse(""));
+        assertEquals("method_not_allowed", json(wrong).at("/error/code").asText());
+    }
+
+    @Test
+    void shouldAnswerABodyOverTheLimitWith413(ServerFixture s) {
+        String huge = "{\"model\":\"stories260K\",\"prompt\":\"" + "a".repeat(9 << 20) + "\"}";
+        HttpResponse<String> r = s.http().post("/v1/completions", huge);
+        assertEquals(413, r.statusCode(), r.body());
+        assertEquals("request_too_large", json(r).at("/error/code").asText());
+    }
+}
