@@ -12,7 +12,7 @@ import java.util.Arrays;
  */
 public final class Cli {
 
-    static final String USAGE = "usage: shoal generate|tokenize|synth [flags]  (shoal COMMAND --help for a command's flags)";
+    static final String USAGE = "usage: shoal node|generate|tokenize|synth|bench [flags]  (shoal COMMAND --help for a command's flags)";
 
     private Cli() {
     }
@@ -20,9 +20,11 @@ public final class Cli {
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
             err.println(USAGE);
+            err.println("  " + NodeCommand.USAGE);
             err.println("  " + GenerateCommand.USAGE);
             err.println("  " + TokenizeCommandLine.USAGE);
             err.println("  " + SynthCommand.USAGE);
+            err.println("  " + BenchCommand.USAGE);
             return args.length == 0 ? 2 : 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -33,9 +35,11 @@ public final class Cli {
                 return 0;
             }
             return switch (command) {
+                case "node" -> NodeCommand.run(rest, out, err);
                 case "generate" -> GenerateCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommandLine.run(rest, in, out);
                 case "synth" -> SynthCommand.run(rest, err);
+                case "bench" -> BenchCommand.run(rest, out);
                 default -> throw new UsageException("unknown command '" + command + "'; " + USAGE);
             };
         } catch (UsageException e) {
@@ -58,9 +62,11 @@ public final class Cli {
 
     private static String usageOf(String command) {
         return switch (command) {
+            case "node" -> NodeCommand.USAGE;
             case "generate" -> GenerateCommand.USAGE;
             case "tokenize" -> TokenizeCommandLine.USAGE;
             case "synth" -> SynthCommand.USAGE;
+            case "bench" -> BenchCommand.USAGE;
             default -> throw new UsageException("unknown command '" + command + "'; " + USAGE);
         };
     }

@@ -1,0 +1,419 @@
+package dev.shoal.transport;
+
+import static dev.shoal.transport.TensorFrameDescriptor.CHUNK_LENGTH_OFFSET;
+import static dev.shoal.transport.TensorFrameDescriptor.CHUNK_OFFSET_OFFSET;
+import static dev.shoal.transport.TensorFrameDescriptor.HEADER_LENGTH;
+import static dev.shoal.transport.TensorFrameDescriptor.MESSAGE_LENGTH_OFFSET;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_ALL_GATHER;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_ALL_REDUCE_SUM;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_KIND_OFFSET;
+import static dev.shoal.transport.TensorFrameDescriptor.SENDER_RANK_OFFSET;
+import static dev.shoal.transport.TensorFrameDescriptor.SEQUENCE_OFFSET;
+import static java.nio.ByteOrder.LITTLE_ENDIAN;
+
+import dev.shoal.tensor.model.Collective;
+import io.aeron.Aeron;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.ControlledFragmentHandler.Action;
+import io.aeron.logbuffer.Header;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * A tensor-parallel group's {@link Collective} over Aeron: every rank sends its whole contribution straight to every
+ * other rank (a full mesh — for the 2–4 ranks of a node group, one hop beats a ring's 2(n-1) hops) and sums or
+ * places what it receives.
+ *
+ * <p><b>Wiring.</b> Rank {@code r} subscribes on {@code endpoints[r]} and has one exclusive publication to every
+ * other rank's endpoint. Frames carry the sender's rank, so one subscription serves all peers (one image each).
+ *
+ * <p><b>Bit-identical all-reduce.</b> Each rank keeps every peer's partial, then adds all partials in rank order
+ * {@code ((p0 + p1) + p2) ...} — the same float operations in the same order on every rank, hence the same bits
+ * ({@link dev.shoal.tensor.model.InProcessGroup} is the reference).
+ *
+ * <p><b>Steps.</b> Each call is one step; every rank numbers its calls from 0. A fast peer may already send step
+ * {@code s+1} while this rank waits for a slow peer's step {@code s} (never {@code s+2}: finishing {@code s+1}
+ * needs this rank's {@code s+1}); such frames are left in their image ({@link Action#ABORT}) and read in the next
+ * call, so no staging is needed for them. Anything else out of step is a protocol error.
+ *
+ * <p><b>Failure.</b> A call that makes no progress (no frame sent, none received) for the peer timeout throws
+ * {@link PeerUnavailableException} naming the silent rank and its endpoint; the group is then broken and every
+ * later call throws again at once.
+ *
+ * <p><b>Threading and allocation.</b> One thread per rank calls this object. Steady-state calls allocate nothing:
+ * partial buffers grow to the largest length seen and are reused, frames are written in place with a reused
+ * {@code BufferClaim}, the fragment handler is one object made at construction.
+ */
+public final class AeronCollective implements Collective, AutoCloseable {
+
+    /** Frames one sender writes per duty cycle before the subscription is polled again. */
+    private static final int FRAME_BUDGET = 16;
+
+    /** Fragments one poll reads across all images. */
+    private static final int FRAGMENT_LIMIT = 64;
+
+    private final int rank;
+    private final int size;
+    private final Endpoint[] endpoints;
+    private final Subscription subscription;
+    private final ChunkedSender[] senders; // by rank; null at this rank
+    private final IdleStrategy idle;
+    private final long timeoutNs;
+    private final ControlledFragmentHandler handler = this::onFragment;
+
+    // (size, capacity): every rank's partial of the current all-reduce; the own row holds a copy only when rank != 0
+    private final float[][] partials;
+    private final int[] expected; // floats each rank sends in the current step
+    private final int[] received; // floats received so far from each rank in the current step
+    private final boolean[] complete;
+
+    private long sequence;
+    private short op;
+    private float[] gatherTarget;
+    private int[] gatherStarts;
+    private int remaining; // ranks whose message is not complete yet
+    private String protocolError;
+    private RuntimeException failure; // sticky: the ranks no longer agree on the step
+    private boolean closed;
+
+    /**
+     * @param aeron     a client of this rank's media driver (not closed by this object)
+     * @param rank      this rank, {@code 0 <= rank < endpoints.size()}
+     * @param endpoints where each rank of the group listens, by rank; UDP for ranks on other hosts, IPC only when
+     *                  all ranks share one driver
+     */
+    public AeronCollective(final Aeron aeron, final int rank, final List<? extends Endpoint> endpoints,
+                           final TransportSettings settings) {
+        this.size = endpoints.size();
+        if (rank < 0 || rank >= size) {
+            throw new IllegalArgumentException("rank out of range: rank=" + rank + ", size=" + size);
+        }
+        if (size > Short.MAX_VALUE) {
+            throw new IllegalArgumentException("group too large: size=" + size);
+        }
+        this.rank = rank;
+        this.endpoints = endpoints.toArray(new Endpoint[0]);
+        this.idle = settings.idle().newStrategy();
+        this.timeoutNs = settings.peerTimeout().toNanos();
+        this.partials = new float[size][0];
+        this.expected = new int[size];
+        this.received = new int[size];
+        this.complete = new boolean[size];
+        this.senders = new ChunkedSender[size];
+        final Endpoint own = this.endpoints[rank];
+        Subscription sub = null;
+        try {
+            sub = aeron.addSubscription(own.channel(), own.streamId());
+            for (int r = 0; r < size; r++) {
+                if (r != rank) {
+                    final Endpoint peer = this.endpoints[r];
+                    senders[r] = new ChunkedSender(aeron.addExclusivePublication(peer.channel(), peer.streamId()));
+                }
+            }
+        } catch (final RuntimeException e) {
+            CloseHelper.quietClose(sub);
+            for (final ChunkedSender s : senders) {
+                CloseHelper.quietClose(s == null ? null : s.publication());
+            }
+            throw e;
+        }
+        this.subscription = sub;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    /** Steps completed so far (the sequence number of the next call). */
+    public long sequence() {
+        return sequence;
+    }
+
+    /** The endpoint rank {@code r} listens on. */
+    public Endpoint endpoint(final int r) {
+        return endpoints[r];
+    }
+
+    /**
+     * Waits until every peer is connected both ways (our publication to it has a receiver, its publication to us
+     * has an image). Optional: calls connect on the fly; this bounds start-up separately from the peer timeout.
+     *
+     * @throws PeerUnavailableException naming the first peer not connected by {@code timeout}
+     */
+    public void awaitConnected(final Duration timeout) {
+        checkUsable();
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        idle.reset();
+        while (true) {
+            int missing = -1;
+            for (int r = 0; r < size && missing < 0; r++) {
+                if (r != rank && !senders[r].isConnected()) {
+                    missing = r;
+                }
+            }
+            if (missing < 0 && subscription.imageCount() >= size - 1) {
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                final int who = missing >= 0 ? missing : firstRankWithoutImage();
+                final PeerUnavailableException e = new PeerUnavailableException(who, endpoints[who], "rank " + rank
+                        + ": rank " + who + " at " + endpoints[who] + " not connected within " + timeout.toMillis()
+                        + " ms (our publications connected=" + (missing < 0) + ", peer images="
+                        + subscription.imageCount() + "/" + (size - 1) + ")");
+                failure = e;
+                throw e;
+            }
+            idle.idle(0);
+        }
+    }
+
+    @Override
+    public void allReduceSum(final float[] data, final int offset, final int length) {
+        checkUsable();
+        Objects.checkFromIndexSize(offset, length, data.length);
+        final float[][] partials = this.partials;
+        for (int r = 0; r < size; r++) {
+            if (partials[r].length < length) {
+                partials[r] = new float[length]; // grows to the largest step once, then reused
+            }
+            expected[r] = length;
+        }
+        begin(OP_ALL_REDUCE_SUM);
+        for (int r = 0; r < size; r++) {
+            if (r != rank) {
+                senders[r].begin(sequence, OP_ALL_REDUCE_SUM, rank, data, offset, length);
+            }
+        }
+        awaitStep();
+        sumInRankOrder(data, offset, length);
+        sequence++;
+    }
+
+    @Override
+    public void allGather(final float[] data, final int[] starts, final int[] ends) {
+        checkUsable();
+        if (starts.length != size || ends.length != size) {
+            throw new IllegalArgumentException("partition of " + starts.length + "/" + ends.length
+                    + " parts for a group of " + size);
+        }
+        for (int r = 0; r < size; r++) {
+            Objects.checkFromToIndex(starts[r], ends[r], data.length);
+            expected[r] = ends[r] - starts[r];
+        }
+        gatherTarget = data;
+        gatherStarts = starts;
+        begin(OP_ALL_GATHER);
+        for (int r = 0; r < size; r++) {
+            if (r != rank) {
+                senders[r].begin(sequence, OP_ALL_GATHER, rank, data, starts[rank], expected[rank]);
+            }
+        }
+        try {
+            awaitStep();
+        } finally {
+            gatherTarget = null;
+            gatherStarts = null;
+        }
+        sequence++;
+    }
+
+    private void begin(final short op) {
+        this.op = op;
+        for (int r = 0; r < size; r++) {
+            received[r] = 0;
+            complete[r] = r == rank;
+        }
+        remaining = size - 1;
+    }
+
+    /** Runs duty cycles until this step is sent and received, or a peer is declared unavailable. */
+    private void awaitStep() {
+        final IdleStrategy idle = this.idle;
+        final long timeoutNs = this.timeoutNs;
+        long lastProgress = System.nanoTime();
+        idle.reset();
+        while (true) {
+            final int work = doWork();
+            if (work < 0) {
+                return;
+            }
+            final long now = System.nanoTime();
+            if (work > 0) {
+                lastProgress = now;
+            } else if (now - lastProgress >= timeoutNs) {
+                throw unavailable();
+            }
+            idle.idle(work);
+        }
+    }
+
+    /**
+     * One duty cycle: offer pending frames to every peer, then poll.
+     *
+     * @return frames sent plus fragments received (0: idle), or -1 when the step is complete
+     */
+    private int doWork() {
+        final ChunkedSender[] senders = this.senders;
+        int work = 0;
+        boolean sending = false;
+        for (int r = 0; r < senders.length; r++) {
+            final ChunkedSender sender = senders[r];
+            if (sender != null && !sender.isDone()) {
+                work += sender.doWork(FRAME_BUDGET);
+                sending |= !sender.isDone();
+            }
+        }
+        if (remaining > 0) {
+            work += subscription.controlledPoll(handler, FRAGMENT_LIMIT);
+            if (protocolError != null) {
+                failure = new IllegalStateException(protocolError);
+                protocolError = null;
+                throw failure;
+            }
+        }
+        return !sending && remaining == 0 ? -1 : work;
+    }
+
+    private Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header) {
+        final long frameSequence = buffer.getLong(offset + SEQUENCE_OFFSET, LITTLE_ENDIAN);
+        if (frameSequence != sequence) {
+            if (frameSequence == sequence + 1) {
+                return Action.ABORT; // a fast peer's next step: leave it in the image until the next call
+            }
+            return protocolError("frame of step " + frameSequence, buffer, offset);
+        }
+        final int from = buffer.getShort(offset + SENDER_RANK_OFFSET, LITTLE_ENDIAN);
+        final int frameOp = buffer.getShort(offset + OP_KIND_OFFSET, LITTLE_ENDIAN);
+        final int messageLength = buffer.getInt(offset + MESSAGE_LENGTH_OFFSET, LITTLE_ENDIAN);
+        final int chunkOffset = buffer.getInt(offset + CHUNK_OFFSET_OFFSET, LITTLE_ENDIAN);
+        final int chunkLength = buffer.getInt(offset + CHUNK_LENGTH_OFFSET, LITTLE_ENDIAN);
+        if (from < 0 || from >= size || from == rank || complete[from]) {
+            return protocolError("unexpected sender rank " + from, buffer, offset);
+        }
+        if (frameOp != op || messageLength != expected[from]) {
+            return protocolError(TensorFrameDescriptor.opName(frameOp) + " of " + messageLength
+                    + " floats where this rank runs " + TensorFrameDescriptor.opName(op) + " of " + expected[from],
+                    buffer, offset);
+        }
+        if (chunkOffset != received[from] || chunkLength < 0 || chunkLength > messageLength - chunkOffset
+                || length != HEADER_LENGTH + chunkLength * Float.BYTES) {
+            return protocolError("chunk [" + chunkOffset + ", +" + chunkLength + ") in a frame of " + length
+                    + " bytes after " + received[from] + " floats", buffer, offset);
+        }
+        final int payload = TensorFrameDescriptor.payloadOffset(offset);
+        if (op == OP_ALL_REDUCE_SUM) {
+            FloatCodec.decode(buffer, payload, partials[from], chunkOffset, chunkLength);
+        } else {
+            FloatCodec.decode(buffer, payload, gatherTarget, gatherStarts[from] + chunkOffset, chunkLength);
+        }
+        received[from] += chunkLength;
+        if (received[from] == messageLength) {
+            complete[from] = true;
+            remaining--;
+        }
+        return Action.CONTINUE;
+    }
+
+    private Action protocolError(final String what, final DirectBuffer buffer, final int offset) {
+        // the poll swallows handler exceptions (it reports them to the client's error handler), so record and stop
+        protocolError = "rank " + rank + " step " + sequence + " (" + TensorFrameDescriptor.opName(op)
+                + "): protocol error, " + what + " from rank " + buffer.getShort(offset + SENDER_RANK_OFFSET,
+                LITTLE_ENDIAN) + " — ranks are not making the same calls in the same order";
+        return Action.BREAK;
+    }
+
+    /**
+     * {@code data[offset + i] = ((p0[i] + p1[i]) + p2[i]) ...} with this rank's own partial taken from {@code data}.
+     * Done pass by pass (copy p0, then add p1, then p2 ...), which performs exactly the per-element additions in
+     * rank order while letting the JIT vectorise each pass.
+     */
+    private void sumInRankOrder(final float[] data, final int offset, final int length) {
+        final float[][] partials = this.partials;
+        if (rank != 0) {
+            System.arraycopy(data, offset, partials[rank], 0, length);
+            System.arraycopy(partials[0], 0, data, offset, length);
+        }
+        for (int r = 1; r < size; r++) {
+            final float[] p = partials[r];
+            for (int i = 0; i < length; i++) {
+                data[offset + i] += p[i];
+            }
+        }
+    }
+
+    private PeerUnavailableException unavailable() {
+        int who = -1;
+        final StringBuilder detail = new StringBuilder();
+        for (int r = 0; r < size; r++) {
+            if (r != rank && !complete[r]) {
+                who = who < 0 ? r : who;
+                detail.append("; rank ").append(r).append(" at ").append(endpoints[r]).append(received[r] == 0
+                        ? " sent nothing" : " sent " + received[r] + " of " + expected[r] + " floats");
+            }
+        }
+        for (int r = 0; r < size; r++) {
+            if (r != rank && !senders[r].isDone()) {
+                who = who < 0 ? r : who;
+                detail.append("; to rank ").append(r).append(" at ").append(endpoints[r]).append(": ")
+                        .append(senders[r].stallReason());
+            }
+        }
+        final PeerUnavailableException e = new PeerUnavailableException(who, endpoints[who], "rank " + rank
+                + " step " + sequence + " (" + TensorFrameDescriptor.opName(op) + "): no progress for "
+                + timeoutNs / 1_000_000 + " ms" + detail);
+        failure = e;
+        return e;
+    }
+
+    private int firstRankWithoutImage() {
+        for (int r = 0; r < size; r++) {
+            if (r != rank) {
+                return r; // images carry no rank until their first frame; name the first peer
+            }
+        }
+        return rank;
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("collective closed: rank=" + rank);
+        }
+        if (failure instanceof PeerUnavailableException e) {
+            throw new PeerUnavailableException(e.rank(), e.endpoint(), "group broken by an earlier failure: "
+                    + e.getMessage());
+        } else if (failure != null) {
+            throw new IllegalStateException("group broken by an earlier failure: " + failure.getMessage(), failure);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        CloseHelper.quietClose(subscription);
+        for (final ChunkedSender sender : senders) {
+            if (sender != null) {
+                CloseHelper.quietClose(sender.publication());
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AeronCollective[rank=" + rank + "/" + size + ", listen=" + endpoints[rank] + ", step=" + sequence
+                + "]";
+    }
+}

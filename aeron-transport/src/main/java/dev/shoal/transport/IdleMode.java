@@ -1,0 +1,40 @@
+package dev.shoal.transport;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
+
+/**
+ * How a waiting data-plane thread (media driver or caller) idles. Never busy-spin: on 2 cores with two drivers and
+ * two callers, spinning pushed a 16 KiB round trip from 60 µs to 6.6 ms (STACK.md §4, P12).
+ */
+public enum IdleMode {
+
+    /**
+     * Spin a little, yield a little, then park from 1 µs doubling up to 100 µs. The park ceiling trades idle CPU
+     * against the wake-up cost after the forward pass computed for a while: over UDP both drivers' threads must
+     * wake, and a 16 KiB all-reduce after a 1 ms pause took p50 ≈ 160 µs with a 100 µs ceiling, ≈ 240 µs with
+     * 250 µs (yielding: ≈ 25 µs). At rest, two connected drivers used 33 / 23 / 14 / 8 % of a core with ceilings
+     * of 50 µs / 100 µs / 250 µs / 1 ms (measured on the 2-core test machine, see AllReduceLatencyCheck).
+     */
+    BACKOFF,
+
+    /**
+     * {@link Thread#yield()} between duty cycles: lowest latency on a small machine (STACK.md §4), but every
+     * thread at rest shows as a busy core (two drivers: 200 % of a core). For benchmarks and dedicated nodes.
+     */
+    YIELDING;
+
+    private static final long MAX_SPINS = 20;
+    private static final long MAX_YIELDS = 50;
+    private static final long MIN_PARK_NS = 1_000;
+    private static final long MAX_PARK_NS = 100_000;
+
+    /** A new strategy instance; strategies keep per-thread state, so every thread needs its own. */
+    public IdleStrategy newStrategy() {
+        return switch (this) {
+            case BACKOFF -> new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS);
+            case YIELDING -> new YieldingIdleStrategy();
+        };
+    }
+}

@@ -1,0 +1,142 @@
+package dev.shoal.transport;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * All-reduce and all-gather over real Aeron: 2 and 3 ranks, each rank on its own driver over UDP loopback, or all
+ * on one driver over IPC. Every rank must end with the rank-order sum bit for bit.
+ */
+class AeronCollectiveTest {
+
+    /** 1 float, a small vector, 64 KiB (two 32 KiB MTUs), 256 KiB (several frames and half a term's 1/8 limit). */
+    private static final int[] SIZES = {1, 1000, 16 * 1024, 64 * 1024};
+
+    private static final TransportSettings SETTINGS = TransportSettings.DEFAULT.withPeerTimeout(Duration.ofSeconds(20));
+
+    private Mesh mesh;
+
+    @AfterEach
+    void closeMesh() {
+        if (mesh != null) {
+            mesh.close();
+        }
+    }
+
+    /** Rank {@code rank}'s partial at {@code step}: values of mixed sign and magnitude, so addition order shows. */
+    static float[] partial(final int rank, final int step, final int length) {
+        final SplittableRandom random = new SplittableRandom(31L * step + rank);
+        final float[] p = new float[length];
+        for (int i = 0; i < length; i++) {
+            p[i] = (float) ((random.nextDouble() - 0.5) * Math.pow(10, random.nextInt(-3, 4)));
+        }
+        return p;
+    }
+
+    /** The reference: ((p0 + p1) + p2) ..., element by element, as {@code InProcessGroup} does. */
+    static float[] rankOrderSum(final int ranks, final int step, final int length) {
+        final float[] sum = partial(0, step, length);
+        for (int r = 1; r < ranks; r++) {
+            final float[] p = partial(r, step, length);
+            for (int i = 0; i < length; i++) {
+                sum[i] += p[i];
+            }
+        }
+        return sum;
+    }
+
+    static int[] bits(final float[] values, final int offset, final int length) {
+        final int[] bits = new int[length];
+        for (int i = 0; i < length; i++) {
+            bits[i] = Float.floatToRawIntBits(values[offset + i]);
+        }
+        return bits;
+    }
+
+    @ParameterizedTest(name = "{0}, {1} ranks")
+    @CsvSource({"udp, 2", "udp, 3", "ipc, 2", "ipc, 3"})
+    void shouldGiveEveryRankTheRankOrderSumBitForBit(final String transport, final int size) throws Exception {
+        mesh = Mesh.of(transport, size, SETTINGS);
+        final int steps = 24; // each size six times, interleaved
+        final List<Boolean> ok = mesh.onAllRanks(c -> {
+            c.awaitConnected(Duration.ofSeconds(20));
+            for (int step = 0; step < steps; step++) {
+                final int length = SIZES[step % SIZES.length];
+                final int offset = step % 3; // the engine reduces a prefix of its buffer; try offsets too
+                final float[] data = new float[offset + length + 2];
+                data[offset + length] = 42f;
+                System.arraycopy(partial(c.rank(), step, length), 0, data, offset, length);
+                c.allReduceSum(data, offset, length);
+                final int rank = c.rank();
+                final int s = step;
+                assertArrayEquals(bits(rankOrderSum(size, step, length), 0, length), bits(data, offset, length),
+                        () -> "rank " + rank + " step " + s + " length " + length);
+                assertEquals(42f, data[offset + length], "all-reduce wrote past its range");
+            }
+            assertEquals(steps, c.sequence());
+            return true;
+        });
+        assertEquals(size, ok.size());
+    }
+
+    @Test
+    void theReferenceShouldDependOnAdditionOrderSoTheBitExactCheckMeansSomething() {
+        final int length = 64 * 1024;
+        final float[] inOrder = rankOrderSum(3, 5, length);
+        final float[] p0 = partial(0, 5, length);
+        final float[] p1 = partial(1, 5, length);
+        final float[] p2 = partial(2, 5, length);
+        int differing = 0;
+        for (int i = 0; i < length; i++) {
+            if (Float.floatToRawIntBits((p2[i] + p1[i]) + p0[i]) != Float.floatToRawIntBits(inOrder[i])) {
+                differing++;
+            }
+        }
+        assertTrue(differing > 100, "reverse order differs in " + differing + " of " + length + " elements");
+    }
+
+    @ParameterizedTest(name = "{0}, {1} ranks")
+    @CsvSource({"udp, 2", "udp, 3", "ipc, 3"})
+    void shouldGatherEveryRanksPartInterleavedWithAllReduces(final String transport, final int size)
+            throws Exception {
+        mesh = Mesh.of(transport, size, SETTINGS);
+        // uneven parts, one empty (a vocabulary split need not be even), the last one larger than an MTU
+        final int total = 70_000;
+        final int[] starts = new int[size];
+        final int[] ends = new int[size];
+        for (int r = 0; r < size; r++) {
+            starts[r] = r == 0 ? 0 : ends[r - 1];
+            ends[r] = r == size - 1 ? total : r == 1 ? starts[r] : starts[r] + 1000 + 3 * r;
+        }
+        mesh.onAllRanks(c -> {
+            for (int step = 0; step < 10; step++) {
+                final float[] logits = new float[total];
+                final float[] mine = partial(c.rank(), step, total);
+                System.arraycopy(mine, starts[c.rank()], logits, starts[c.rank()], ends[c.rank()] - starts[c.rank()]);
+                c.allGather(logits, starts, ends);
+                for (int r = 0; r < size; r++) {
+                    final float[] theirs = partial(r, step, total);
+                    for (int i = starts[r]; i < ends[r]; i++) {
+                        assertEquals(Float.floatToRawIntBits(theirs[i]), Float.floatToRawIntBits(logits[i]),
+                                "rank " + c.rank() + " element " + i + " of rank " + r);
+                    }
+                }
+                // the forward pass alternates: all-reduces between gathers, lengths differ per call
+                final float[] x = partial(c.rank(), 1000 + step, 300);
+                c.allReduceSum(x, 0, 300);
+                assertArrayEquals(bits(rankOrderSum(size, 1000 + step, 300), 0, 300), bits(x, 0, 300));
+                c.allReduceSum(x, 0, 0); // empty calls still keep the ranks in step
+            }
+            return null;
+        });
+    }
+}

@@ -1,0 +1,181 @@
+package dev.shoal.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Typed reads of single keys that fail with one line: {@code KEY = VALUE: must be WHAT}. Typesafe Config's own
+ * errors name the origin file and line but not the allowed range, and some are several sentences long.
+ */
+final class ConfigReader {
+
+    private final Config config;
+
+    ConfigReader(Config config) {
+        this.config = config;
+    }
+
+    /** The value as the user wrote it, for messages ({@code null} when absent or set to null). */
+    String shown(String path) {
+        if (!config.hasPathOrNull(path) || config.getIsNull(path)) {
+            return "null";
+        }
+        ConfigValue v = config.getValue(path);
+        return switch (v.valueType()) {
+            case STRING -> {
+                String s = (String) v.unwrapped();
+                yield s.isEmpty() || s.chars().anyMatch(Character::isWhitespace) ? '"' + s + '"' : s;
+            }
+            case LIST, OBJECT -> v.render(com.typesafe.config.ConfigRenderOptions.concise());
+            case NUMBER, BOOLEAN, NULL -> String.valueOf(v.unwrapped());
+        };
+    }
+
+    SettingsException invalid(String path, String allowed) {
+        return new SettingsException(path + " = " + shown(path) + ": must be " + allowed);
+    }
+
+    private boolean present(String path) {
+        return config.hasPath(path);
+    }
+
+    private boolean isWord(String path, String word) {
+        return present(path) && config.getValue(path).valueType() == ConfigValueType.STRING
+                && config.getString(path).strip().toLowerCase(Locale.ROOT).equals(word);
+    }
+
+    String string(String path, String allowed) {
+        if (!present(path) || config.getValue(path).valueType() != ConfigValueType.STRING
+                || config.getString(path).isBlank()) {
+            throw invalid(path, allowed);
+        }
+        return config.getString(path).strip();
+    }
+
+    int integer(String path, int min, int max) {
+        String allowed = "an integer between " + min + " and " + max;
+        if (!present(path)) {
+            throw invalid(path, allowed);
+        }
+        ConfigValue v = config.getValue(path);
+        long n;
+        try {
+            n = switch (v.valueType()) {
+                case NUMBER -> {
+                    Number num = (Number) v.unwrapped();
+                    if (num instanceof Double || num instanceof Float) {
+                        throw invalid(path, allowed);
+                    }
+                    yield num.longValue();
+                }
+                case STRING -> Long.parseLong(((String) v.unwrapped()).strip());
+                case LIST, OBJECT, BOOLEAN, NULL -> throw invalid(path, allowed);
+            };
+        } catch (NumberFormatException e) {
+            throw invalid(path, allowed);
+        }
+        if (n < min || n > max) {
+            throw invalid(path, allowed);
+        }
+        return (int) n;
+    }
+
+    /** An integer in range, or the word {@code auto} (then {@code auto} is returned). */
+    int integerOrAuto(String path, int min, int max, int auto) {
+        if (isWord(path, "auto")) {
+            return auto;
+        }
+        try {
+            return integer(path, min, max);
+        } catch (SettingsException e) {
+            throw invalid(path, "an integer between " + min + " and " + max + ", or \"auto\"");
+        }
+    }
+
+    Duration duration(String path, Duration min, Duration max) {
+        String allowed = "a duration between " + human(min) + " and " + human(max) + " (e.g. \"30 s\", \"5 m\")";
+        Duration d = rawDuration(path, allowed);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw invalid(path, allowed);
+        }
+        return d;
+    }
+
+    /** A non-negative duration, or {@code forever} / a negative duration for {@code forever}. */
+    Duration durationOrForever(String path, Duration forever) {
+        String allowed = "a duration >= 0 (e.g. \"5 m\", \"30 s\", 0 to unload at once) or \"forever\"";
+        if (isWord(path, "forever")) {
+            return forever;
+        }
+        Duration d = rawDuration(path, allowed);
+        return d.isNegative() ? forever : d;
+    }
+
+    private Duration rawDuration(String path, String allowed) {
+        if (!present(path)) {
+            throw invalid(path, allowed);
+        }
+        try {
+            return config.getDuration(path);
+        } catch (ConfigException e) {
+            throw invalid(path, allowed);
+        }
+    }
+
+    /** A size in bytes ("12 GiB", "512M", 1048576) of at least {@code min}, or {@code auto} (empty). */
+    java.util.OptionalLong bytesOrAuto(String path, long min) {
+        String allowed = "\"auto\" or a size of at least " + min / (1024 * 1024) + " MiB (e.g. \"12 GiB\", \"800 MiB\")";
+        if (isWord(path, "auto")) {
+            return java.util.OptionalLong.empty();
+        }
+        if (!present(path)) {
+            throw invalid(path, allowed);
+        }
+        long n;
+        try {
+            n = config.getBytes(path);
+        } catch (ConfigException e) {
+            throw invalid(path, allowed);
+        }
+        if (n < min) {
+            throw invalid(path, allowed);
+        }
+        return java.util.OptionalLong.of(n);
+    }
+
+    List<String> stringList(String path, String allowed) {
+        if (!present(path) || config.getValue(path).valueType() != ConfigValueType.LIST) {
+            throw invalid(path, allowed);
+        }
+        List<String> out = new ArrayList<>();
+        for (ConfigValue v : config.getList(path)) {
+            if (v.valueType() != ConfigValueType.STRING || ((String) v.unwrapped()).isBlank()) {
+                throw invalid(path, allowed);
+            }
+            out.add(((String) v.unwrapped()).strip());
+        }
+        return out;
+    }
+
+    static String human(Duration d) {
+        if (d.isZero()) {
+            return "0 s";
+        }
+        if (d.toMillis() % 3_600_000 == 0) {
+            return d.toHours() + " h";
+        }
+        if (d.toMillis() % 60_000 == 0) {
+            return d.toMinutes() + " m";
+        }
+        if (d.toMillis() % 1000 == 0) {
+            return d.toSeconds() + " s";
+        }
+        return d.toMillis() + " ms";
+    }
+}

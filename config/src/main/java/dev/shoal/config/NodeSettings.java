@@ -1,0 +1,107 @@
+package dev.shoal.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Every {@code shoal.*} setting of a node, parsed and checked once at start-up; the rest of the code takes these
+ * records and never reads {@link Config} itself. Keys, units, ranges and defaults are documented in
+ * {@code reference.conf}.
+ */
+public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettings engine, MemorySettings memory) {
+
+    /** The smallest memory budget accepted: below this not even the tiniest model's KV cache fits. */
+    public static final long MIN_BUDGET_BYTES = 1L << 20;
+
+    /**
+     * Reads {@code shoal.*} from {@code config} (a whole application config; keys it lacks come from
+     * {@code reference.conf}), deriving the {@code auto} values from this machine.
+     *
+     * @throws SettingsException naming the first bad key, its value and what is allowed
+     */
+    public static NodeSettings fromConfig(Config config) {
+        return fromConfig(config, Machine.current());
+    }
+
+    public static NodeSettings fromConfig(Config config, Machine machine) {
+        Config c;
+        try {
+            c = config.withFallback(ConfigFactory.defaultReference(NodeSettings.class.getClassLoader())).resolve();
+        } catch (ConfigException e) {
+            throw new SettingsException(oneLine(e.getMessage()), e);
+        }
+        ConfigReader r = new ConfigReader(c);
+
+        HttpSettings http = new HttpSettings(
+                r.string("shoal.http.host", "a host name or IP address"),
+                r.integer("shoal.http.port", 0, 65535),
+                r.duration("shoal.http.shutdown-deadline", Duration.ZERO, Duration.ofHours(1)));
+
+        ModelSettings models = new ModelSettings(
+                modelsDir(r),
+                r.stringList("shoal.models.preload", "a list of model names, e.g. [\"llama3.2\", \"qwen3:0.6b\"]"),
+                r.durationOrForever("shoal.models.keep-alive", ModelSettings.FOREVER),
+                r.integer("shoal.models.max-loaded", 1, 1024),
+                r.duration("shoal.models.load-timeout", Duration.ofSeconds(1), Duration.ofHours(1)));
+
+        EngineSettings engine = new EngineSettings(
+                r.integerOrAuto("shoal.engine.threads", 1, 1024, Math.min(1024, machine.processors())),
+                r.integer("shoal.engine.context-length", 16, 1 << 20),
+                r.integer("shoal.engine.max-batch", 1, 256),
+                r.integer("shoal.engine.max-queue", 0, 1_000_000));
+
+        return new NodeSettings(http, models, engine, memory(r, machine));
+    }
+
+    private static Path modelsDir(ConfigReader r) {
+        String raw = r.string("shoal.models.dir", "a directory path");
+        String expanded = raw;
+        if (raw.equals("~") || raw.startsWith("~/") || raw.startsWith("~" + java.io.File.separator)) {
+            expanded = System.getProperty("user.home") + raw.substring(1);
+        }
+        try {
+            return Path.of(expanded).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw r.invalid("shoal.models.dir", "a directory path (" + e.getReason() + ")");
+        }
+    }
+
+    private static MemorySettings memory(ConfigReader r, Machine machine) {
+        var bytes = r.bytesOrAuto("shoal.memory.budget", MIN_BUDGET_BYTES);
+        if (bytes.isPresent()) {
+            return new MemorySettings(bytes.getAsLong(), false);
+        }
+        long auto = MemorySettings.autoBudget(machine);
+        if (auto < MIN_BUDGET_BYTES) {
+            throw new SettingsException(String.format(
+                    "shoal.memory.budget = auto: 80%% of %.1f GiB RAM minus the JVM's %.1f GiB maximum heap leaves "
+                            + "nothing for models; set a size such as \"4 GiB\" or lower -Xmx",
+                    gib(machine.physicalMemoryBytes()), gib(machine.maxHeapBytes())));
+        }
+        return new MemorySettings(auto, true);
+    }
+
+    private static double gib(long bytes) {
+        return bytes / (double) (1L << 30);
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "invalid configuration" : s.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
+    /** Names the settings that are easy to get wrong, for a start-up log line. */
+    public List<String> summary() {
+        return List.of(
+                "http " + http.host() + ":" + http.port(),
+                "models " + models.dir(),
+                "keep-alive " + (models.keepsForever() ? "forever" : ConfigReader.human(models.keepAlive())),
+                "threads " + engine.threads() + ", context " + engine.contextLength() + ", batch "
+                        + engine.maxBatch() + ", queue " + engine.maxQueue(),
+                String.format("memory budget %.1f GiB%s", gib(memory.budgetBytes()), memory.auto() ? " (auto)" : ""));
+    }
+}

@@ -1,0 +1,158 @@
+package dev.shoal.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class NodeSettingsTest {
+
+    private static final long GIB = 1L << 30;
+    /** 16 GiB of RAM, a 2 GiB heap, 6 processors: auto budget = 12.8 - 2 GiB. */
+    private static final Machine MACHINE = new Machine(16 * GIB, 2 * GIB, 6);
+
+    private static NodeSettings parse(String hocon) {
+        return NodeSettings.fromConfig(ConfigFactory.parseString(hocon), MACHINE);
+    }
+
+    private static String failure(String hocon) {
+        SettingsException e = assertThrows(SettingsException.class, () -> parse(hocon));
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void anEmptyConfigShouldGiveTheDocumentedDefaults() {
+        NodeSettings s = parse("");
+        assertEquals(new HttpSettings("127.0.0.1", 52415, Duration.ofSeconds(10)), s.http());
+        assertEquals(Path.of(System.getProperty("user.home"), ".shoal", "models").toAbsolutePath(), s.models().dir());
+        assertEquals(List.of(), s.models().preload());
+        assertEquals(Duration.ofMinutes(5), s.models().keepAlive());
+        assertEquals(3, s.models().maxLoaded());
+        assertEquals(Duration.ofMinutes(5), s.models().loadTimeout());
+        assertEquals(new EngineSettings(6, 4096, 8, 64), s.engine());
+        assertTrue(s.memory().auto());
+        assertEquals((long) (16 * GIB * 0.8) - 2 * GIB, s.memory().budgetBytes());
+    }
+
+    @Test
+    void everyKeyShouldBeReadFromTheConfig() {
+        NodeSettings s = parse("""
+                shoal {
+                  http { host = "0.0.0.0", port = 8080, shutdown-deadline = 2 s }
+                  models { dir = "/srv/models", preload = ["a", "b:q4"], keep-alive = 30 s, max-loaded = 2,
+                           load-timeout = 1 m }
+                  engine { threads = 3, context-length = 2048, max-batch = 4, max-queue = 0 }
+                  memory { budget = 12 GiB }
+                }
+                """);
+        assertEquals(new HttpSettings("0.0.0.0", 8080, Duration.ofSeconds(2)), s.http());
+        assertEquals(new ModelSettings(Path.of("/srv/models"), List.of("a", "b:q4"), Duration.ofSeconds(30), 2,
+                Duration.ofMinutes(1)), s.models());
+        assertEquals(new EngineSettings(3, 2048, 4, 0), s.engine());
+        assertEquals(new MemorySettings(12 * GIB, false), s.memory());
+    }
+
+    @Test
+    void aLeadingTildeShouldBeTheHomeDirectory() {
+        assertEquals(Path.of(System.getProperty("user.home"), "m"), parse("shoal.models.dir = \"~/m\"").models().dir());
+        assertEquals(Path.of(System.getProperty("user.home")), parse("shoal.models.dir = \"~\"").models().dir());
+    }
+
+    @Test
+    void aRelativeModelsDirShouldBeMadeAbsolute() {
+        assertEquals(Path.of("models").toAbsolutePath(), parse("shoal.models.dir = models").models().dir());
+    }
+
+    @Test
+    void keepAliveShouldAcceptForeverZeroAndNegative() {
+        assertTrue(parse("shoal.models.keep-alive = forever").models().keepsForever());
+        assertTrue(parse("shoal.models.keep-alive = -1 s").models().keepsForever());
+        ModelSettings zero = parse("shoal.models.keep-alive = 0").models();
+        assertEquals(Duration.ZERO, zero.keepAlive());
+        assertFalse(zero.keepsForever());
+    }
+
+    @Test
+    void sizesShouldTakeBinaryUnitsAndPlainBytes() {
+        assertEquals(512L << 20, parse("shoal.memory.budget = 512 MiB").memory().budgetBytes());
+        assertEquals(3 * GIB, parse("shoal.memory.budget = 3G").memory().budgetBytes());
+        assertEquals(2_000_000, parse("shoal.memory.budget = 2000000").memory().budgetBytes());
+    }
+
+    @Test
+    void numbersGivenAsStringsShouldBeAccepted() {
+        // system properties and command-line overrides arrive as strings
+        assertEquals(9000, parse("shoal.http.port = \"9000\"").http().port());
+        assertEquals(2, parse("shoal.engine.threads = \"2\"").engine().threads());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            shoal.http.port = 70000                | shoal.http.port = 70000: must be an integer between 0 and 65535
+            shoal.http.port = -1                   | shoal.http.port = -1: must be an integer between 0 and 65535
+            shoal.http.port = 80.5                 | shoal.http.port = 80.5: must be an integer between 0 and 65535
+            shoal.http.port = http                 | shoal.http.port = http: must be an integer between 0 and 65535
+            shoal.http.port = null                 | shoal.http.port = null: must be an integer between 0 and 65535
+            shoal.http.host = ""                   | shoal.http.host = "": must be a host name or IP address
+            shoal.http.host = [a]                  | shoal.http.host = ["a"]: must be a host name or IP address
+            shoal.http.shutdown-deadline = 2 h     | shoal.http.shutdown-deadline = "2 h": must be a duration between 0 s and 1 h (e.g. "30 s", "5 m")
+            shoal.http.shutdown-deadline = soon    | shoal.http.shutdown-deadline = soon: must be a duration between 0 s and 1 h (e.g. "30 s", "5 m")
+            shoal.models.dir = ""                  | shoal.models.dir = "": must be a directory path
+            shoal.models.preload = llama           | shoal.models.preload = llama: must be a list of model names, e.g. ["llama3.2", "qwen3:0.6b"]
+            shoal.models.preload = [a, 1]          | shoal.models.preload = ["a",1]: must be a list of model names, e.g. ["llama3.2", "qwen3:0.6b"]
+            shoal.models.keep-alive = later        | shoal.models.keep-alive = later: must be a duration >= 0 (e.g. "5 m", "30 s", 0 to unload at once) or "forever"
+            shoal.models.max-loaded = 0            | shoal.models.max-loaded = 0: must be an integer between 1 and 1024
+            shoal.models.load-timeout = 0          | shoal.models.load-timeout = 0: must be a duration between 1 s and 1 h (e.g. "30 s", "5 m")
+            shoal.engine.threads = 0               | shoal.engine.threads = 0: must be an integer between 1 and 1024, or "auto"
+            shoal.engine.threads = many            | shoal.engine.threads = many: must be an integer between 1 and 1024, or "auto"
+            shoal.engine.context-length = 8        | shoal.engine.context-length = 8: must be an integer between 16 and 1048576
+            shoal.engine.max-batch = 1000          | shoal.engine.max-batch = 1000: must be an integer between 1 and 256
+            shoal.engine.max-queue = -5            | shoal.engine.max-queue = -5: must be an integer between 0 and 1000000
+            shoal.memory.budget = 12 bananas       | shoal.memory.budget = "12 bananas": must be "auto" or a size of at least 1 MiB (e.g. "12 GiB", "800 MiB")
+            shoal.memory.budget = 1000             | shoal.memory.budget = 1000: must be "auto" or a size of at least 1 MiB (e.g. "12 GiB", "800 MiB")
+            """)
+    void aBadValueShouldFailWithOneLineNamingKeyValueAndWhatIsAllowed(String hocon, String message) {
+        assertEquals(message, failure(hocon));
+    }
+
+    @Test
+    void anAutoBudgetThatLeavesNothingShouldSaySo() {
+        SettingsException e = assertThrows(SettingsException.class, () -> NodeSettings.fromConfig(
+                ConfigFactory.empty(), new Machine(4 * GIB, 4 * GIB, 2)));
+        assertEquals("shoal.memory.budget = auto: 80% of 4.0 GiB RAM minus the JVM's 4.0 GiB maximum heap leaves "
+                + "nothing for models; set a size such as \"4 GiB\" or lower -Xmx", e.getMessage());
+    }
+
+    @Test
+    void anUnresolvedSubstitutionShouldBeOneLine() {
+        assertTrue(failure("shoal.http.host = ${nowhere}").contains("nowhere"));
+    }
+
+    @Test
+    void theReferenceConfShouldDocumentEveryKeyItDefines() throws Exception {
+        String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
+        assertEquals(13, keys.size(), keys.toString());
+        List<String> lines = ref.lines().toList();
+        for (var k : keys) {
+            String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);
+            int at = -1;
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).strip().startsWith(leaf + " =")) {
+                    at = i;
+                }
+            }
+            assertTrue(at > 0 && lines.get(at - 1).strip().startsWith("#"), "no comment above " + k.getKey());
+        }
+    }
+}

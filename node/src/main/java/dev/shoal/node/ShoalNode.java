@@ -1,0 +1,151 @@
+package dev.shoal.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.shoal.actors.ActorInferenceService;
+import dev.shoal.config.NodeSettings;
+import dev.shoal.http.HttpServer;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running node: a Pekko Cluster member (joined to itself when no seed nodes are configured), the inference
+ * service over its models, and the HTTP API. Shutdown (SIGTERM, or {@link #stop}) runs Pekko's coordinated
+ * shutdown: the port unbinds, running requests get {@code shoal.http.shutdown-deadline} to finish, the models
+ * close, the member leaves the cluster.
+ */
+public final class ShoalNode {
+
+    private static final Logger log = LoggerFactory.getLogger(ShoalNode.class);
+    private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+    /** Room after the HTTP drain deadline for the phase to wind down before Pekko gives up on it. */
+    private static final Duration PHASE_MARGIN = Duration.ofSeconds(5);
+    /** After the generations are done, how long responses still being written get before connections close. */
+    private static final Duration CONNECTION_CLOSE_GRACE = Duration.ofSeconds(2);
+
+    private final ActorSystem<Void> system;
+    private final ActorInferenceService service;
+    private final ServerBinding binding;
+    private final NodeSettings settings;
+
+    private ShoalNode(ActorSystem<Void> system, ActorInferenceService service, ServerBinding binding,
+                      NodeSettings settings) {
+        this.system = system;
+        this.service = service;
+        this.binding = binding;
+        this.settings = settings;
+    }
+
+    /**
+     * Starts a node from {@code config}, whose {@code shoal.*} keys were already parsed into {@code settings}.
+     *
+     * @throws NodeStartException when the HTTP port cannot be bound (the actor system is stopped again)
+     */
+    public static ShoalNode start(Config config, NodeSettings settings) {
+        Duration drain = settings.http().shutdownDeadline();
+        Config shutdownPhases = ConfigFactory.parseMap(Map.of(
+                "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+                drain.plus(PHASE_MARGIN).toMillis() + " ms"));
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "shoal",
+                shutdownPhases.withFallback(config));
+        Cluster cluster = Cluster.get(system);
+        if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        }
+        ActorInferenceService service = ActorInferenceService.start(system, settings);
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "shoal-unload-models",
+                service::stop);
+        String host = settings.http().host();
+        int port = settings.http().port();
+        ServerBinding binding;
+        try {
+            binding = HttpServer.start(system, service, host, port).toCompletableFuture()
+                    .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            terminate(system);
+            throw new NodeStartException("cannot listen on http://" + host + ":" + port + ": "
+                    + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
+        }
+        addShutdownTasks(system, service, binding, drain);
+        log.info("cluster member {} (settings: {})", cluster.selfMember().address(),
+                String.join("; ", settings.summary()));
+        return new ShoalNode(system, service, binding, settings);
+    }
+
+    /**
+     * Unbind, then let generations finish (up to {@code drain}), then close the connections, then (service-stop)
+     * the models. Pekko HTTP's own {@code terminate} waits for responses to start, not for streamed bodies to end,
+     * so the wait for running generations is the service's.
+     */
+    private static void addShutdownTasks(ActorSystem<?> system, ActorInferenceService service, ServerBinding binding,
+                                         Duration drain) {
+        CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+        cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "shoal-http-unbind", binding::unbind);
+        cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "shoal-drain-generations", () -> {
+            if (service.inFlight() > 0) {
+                log.info("shutting down: waiting up to {} ms for {} generation(s) to finish", drain.toMillis(),
+                        service.inFlight());
+            }
+            return service.drain(drain)
+                    .thenCompose(done -> binding.terminate(CONNECTION_CLOSE_GRACE))
+                    .thenApply(terminated -> Done.getInstance());
+        });
+    }
+
+    private static void terminate(ActorSystem<?> system) {
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            log.warn("the actor system did not stop cleanly: {}", e.toString());
+        }
+    }
+
+    public InetSocketAddress httpAddress() {
+        return binding.localAddress();
+    }
+
+    public ActorInferenceService service() {
+        return service;
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    public NodeSettings settings() {
+        return settings;
+    }
+
+    /** The line printed when the node is ready: the configured host (as the user wrote it) and the bound port. */
+    public String readyLine() {
+        String host = settings.http().host();
+        return "shoal node ready: http://" + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                + httpAddress().getPort()
+                + " (models: " + settings.models().dir() + ", " + service.models().size() + " found)";
+    }
+
+    /** Runs coordinated shutdown (what SIGTERM does); completes when the actor system has terminated. */
+    public CompletionStage<Done> stop() {
+        return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+    }
+
+    public CompletionStage<Done> whenTerminated() {
+        return system.getWhenTerminated();
+    }
+}
