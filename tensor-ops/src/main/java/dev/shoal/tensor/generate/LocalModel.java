@@ -19,8 +19,13 @@ public final class LocalModel implements AutoCloseable {
 
     /** The context used when neither the caller nor the model asks for less. */
     public static final int DEFAULT_CONTEXT = 4096;
-    /** Tokens per forward pass unless the caller says otherwise (prompt chunks; concurrent sequences). */
-    public static final int DEFAULT_BATCH = 16;
+    /**
+     * Tokens per forward pass unless the caller says otherwise (prompt chunks; concurrent sequences). A prompt
+     * chunk streams every weight once and decodes it into tiles once, so bigger chunks prefill faster: on a 1B
+     * model 32 gave 28 tok/s where 16 gave 25 (one thread). Buffers grow with it (attention scores are
+     * batch × heads × context floats).
+     */
+    public static final int DEFAULT_BATCH = 32;
 
     private final GgufFile file;
     private final ModelConfig config;

@@ -2,9 +2,11 @@ package dev.shoal.tensor.model;
 
 import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.gguf.TensorInfo;
+import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
+import dev.shoal.tensor.quant.QuantizedActivations;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -78,7 +80,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         // Several inputs: unpack each row once to floats, then n float dot products from L1.
         float[] row = scratch(c);
         for (int r = r0; r < r1; r++) {
-            k.dequantize(d, offsetOf(r), row, 0, c);
+            k.dequantizeVector(d, offsetOf(r), row, 0, c);
             for (int b = 0; b < n; b++) {
                 out[b * outStride + r] = Ops.dot(row, 0, x, b * xStride, c);
             }
@@ -87,6 +89,98 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
 
     /** From this many inputs on, dequantizing a row once beats n quantized dot products. */
     private static final int DEQUANTIZE_FROM_BATCH = 12;
+
+    /**
+     * For each local row in {@code [r0, r1)} and each of {@code n} inputs of {@code a}:
+     * {@code out[b * outStride + r] = row r · input b}. {@code a} is in this matrix's
+     * {@link QuantKernel#activationType()} (or F32, then the float kernels run).
+     *
+     * <p>Few inputs (decode): each row streams from memory once and meets every input in the kernel's own dot;
+     * with one input, rows are taken in pairs from the two halves of the range, so two memory streams are in
+     * flight. Many inputs (prefill): see {@link #multiplyTiled}.
+     */
+    public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
+        // Q8_1 (Q4_1/Q5_1 weights) multiplies the weights' offset m by the block's stored, f16-rounded s = d·Σq,
+        // which a tile of dequantized weights times q·d cannot reproduce: those types keep the per-row dots
+        if (n >= TILE_FROM_BATCH && a.type() != ActivationType.Q8_1) {
+            multiplyTiled(a, out, outStride, n, r0, r1);
+            return;
+        }
+        final QuantKernel k = kernel;
+        final MemorySegment d = data;
+        final int c = cols;
+        if (a.type() == ActivationType.F32) {
+            final float[] x = a.values();
+            for (int r = r0; r < r1; r++) {
+                final long off = offsetOf(r);
+                for (int b = 0; b < n; b++) {
+                    out[b * outStride + r] = k.dot(d, off, x, a.offset(b), c);
+                }
+            }
+            return;
+        }
+        if (n == 1) {
+            final int half = (r1 - r0) / 2;
+            for (int r = r0; r < r0 + half; r++) {
+                k.dotQuantized2(d, offsetOf(r), offsetOf(r + half), a, 0, c, out, r, r + half);
+            }
+            if (((r1 - r0) & 1) != 0) {
+                out[r1 - 1] = k.dotQuantized(d, offsetOf(r1 - 1), a, 0, c);
+            }
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            final long off = offsetOf(r);
+            for (int b = 0; b < n; b++) {
+                out[b * outStride + r] = k.dotQuantized(d, off, a, b, c);
+            }
+        }
+    }
+
+    /** From this many inputs on, {@link #multiplyBatch} decodes weight tiles once and reuses them. */
+    static final int TILE_FROM_BATCH = 4;
+
+    /**
+     * Prefill: rows are decoded {@link #TILE_ROWS} at a time into a float tile (this thread's scratch, in L1/L2),
+     * then every pair of inputs meets the whole tile through {@link Ops#dot4x2}, which loads each input vector
+     * once per four rows and each row vector once per two inputs. The weights stream from memory once per call,
+     * whatever {@code n} is. Inputs are the quantized activations' values q·d (or the floats for F32), so the
+     * result is the quantized-activation product up to float rounding; the multiply-adds run as float FMAs, 8-16
+     * per instruction, where the Vector API offers no int8 dot-product instruction to do better.
+     */
+    private void multiplyTiled(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
+        final QuantKernel k = kernel;
+        final MemorySegment d = data;
+        final int c = cols;
+        final float[] x = a.dequantizedValues();
+        final float[] tile = scratch(TILE_ROWS * c);
+        for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
+            final int rows = Math.min(TILE_ROWS, r1 - t0);
+            for (int i = 0; i < rows; i++) {
+                k.dequantizeVector(d, offsetOf(t0 + i), tile, i * c, c);
+            }
+            // four rows (32 KiB at 2048 columns: L1) meet every input before the next four
+            int i = 0;
+            for (; i + 4 <= rows; i += 4) {
+                int b = 0;
+                for (; b + 2 <= n; b += 2) {
+                    Ops.dot4x2(tile, i * c, c, x, a.offset(b), a.offset(b + 1), c, out, b * outStride + t0 + i,
+                            (b + 1) * outStride + t0 + i);
+                }
+                if (b < n) {
+                    Ops.dot4(tile, i * c, c, x, a.offset(b), c, out, b * outStride + t0 + i);
+                }
+            }
+            for (; i < rows; i++) {
+                for (int b = 0; b < n; b++) {
+                    out[b * outStride + t0 + i] = Ops.dot(tile, i * c, x, a.offset(b), c);
+                }
+            }
+        }
+    }
+
+    /** Rows per decoded tile: 16 rows of 2048 floats is 128 KiB, 16 of 8192 is 512 KiB, both L2-resident. */
+    private static final int TILE_ROWS = 16;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 

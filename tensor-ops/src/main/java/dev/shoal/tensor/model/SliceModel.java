@@ -1,5 +1,10 @@
 package dev.shoal.tensor.model;
 
+import dev.shoal.tensor.quant.ActivationType;
+import dev.shoal.tensor.quant.QuantizedActivations;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The forward pass of one {@link Slice} over a batch of tokens: each token of the batch belongs to some sequence
  * (its own {@link KvCache}) at some position, so one call serves a continuous batch of decoding sequences, a
@@ -10,6 +15,10 @@ package dev.shoal.tensor.model;
  * {@link Collective}; other pipeline stages are reached through the {@link StageLink}; with
  * {@link Collective#single()} and {@link Slice#whole} this is the plain single-node model. Buffers are allocated
  * once for {@code maxBatch} tokens; {@link #forward} allocates nothing of its own. Calls must not overlap.
+ *
+ * <p>Matmul inputs are quantized per the {@link ActivationMode}: each input buffer once per step for all the
+ * matrices that read it ({@link InputActivations}). Work goes to the {@link WorkerPool} through task objects
+ * made once here, so a step hands the pool no new objects.
  */
 public final class SliceModel {
 
@@ -44,6 +53,14 @@ public final class SliceModel {
     private final float[] hb2;
     private final float[][] logits;
     private final float[] packedLogits; // [wanted rows × this slice's vocabulary rows]
+    private final ActivationMode activations;
+    // the matmul inputs: xb (Q/K/V, gate/up, output), attOut (attention output), hb (FFN down)
+    private final InputActivations xbIn;
+    private final InputActivations attIn;
+    private final InputActivations hbIn;
+    private final MatmulTask matmulTask = new MatmulTask();
+    private final WorkerPool.RangeTask attentionTask = this::attention;
+    private int attentionLayer;
     // the single-token call's batch of one, kept to avoid allocating per token
     private final int[] oneToken = new int[1];
     private final int[] onePosition = new int[1];
@@ -62,6 +79,14 @@ public final class SliceModel {
      */
     public SliceModel(SliceWeights weights, Collective collective, StageLink link, WorkerPool pool, int maxContext,
                       int maxBatch, int[] vocabStarts, int[] vocabEnds) {
+        this(weights, collective, link, pool, maxContext, maxBatch, vocabStarts, vocabEnds,
+                ActivationMode.fromSystemProperty());
+    }
+
+    /** @param activations how matmul inputs reach the kernels (float32, or quantized as llama.cpp does) */
+    public SliceModel(SliceWeights weights, Collective collective, StageLink link, WorkerPool pool, int maxContext,
+                      int maxBatch, int[] vocabStarts, int[] vocabEnds, ActivationMode activations) {
+        this.activations = activations;
         this.w = weights;
         this.c = weights.config();
         this.s = weights.slice();
@@ -96,6 +121,27 @@ public final class SliceModel {
         this.hb2 = new float[maxBatch * ffnLocal];
         this.logits = new float[s.producesLogits(c) ? maxBatch : 0][c.vocabSize()];
         this.packedLogits = new float[s.producesLogits(c) ? maxBatch * s.vocabCount() : 0];
+        List<ActivationType> xbTypes = new ArrayList<>();
+        List<ActivationType> attTypes = new ArrayList<>();
+        List<ActivationType> hbTypes = new ArrayList<>();
+        for (LayerWeights lw : w.layers()) {
+            for (Matrix m : List.of(lw.wq(), lw.wk(), lw.wv(), lw.gate(), lw.up())) {
+                xbTypes.add(typeFor(m));
+            }
+            attTypes.add(typeFor(lw.wo()));
+            hbTypes.add(typeFor(lw.down()));
+        }
+        if (w.output() != null) {
+            xbTypes.add(typeFor(w.output()));
+        }
+        this.xbIn = new InputActivations(xb, maxBatch, c.dim(), xbTypes);
+        this.attIn = new InputActivations(attOut, maxBatch, qLocal, attTypes);
+        this.hbIn = new InputActivations(hb, maxBatch, ffnLocal, hbTypes);
+    }
+
+    /** The activation form matrix {@code m} is multiplied with under this model's mode. */
+    private ActivationType typeFor(Matrix m) {
+        return activations == ActivationMode.F32 ? ActivationType.F32 : m.kernel().activationType();
     }
 
     /** Single-token steps (batch of one). */
@@ -111,6 +157,16 @@ public final class SliceModel {
 
     public static SliceModel whole(SliceWeights weights, WorkerPool pool, int maxContext, int maxBatch) {
         return new SliceModel(weights, Collective.single(), StageLink.NONE, pool, maxContext, maxBatch, null, null);
+    }
+
+    public static SliceModel whole(SliceWeights weights, WorkerPool pool, int maxContext, int maxBatch,
+                                   ActivationMode activations) {
+        return new SliceModel(weights, Collective.single(), StageLink.NONE, pool, maxContext, maxBatch, null, null,
+                activations);
+    }
+
+    public ActivationMode activations() {
+        return activations;
     }
 
     public ModelConfig config() {
@@ -197,9 +253,10 @@ public final class SliceModel {
             for (int b = 0; b < count; b++) {
                 Ops.rmsnorm(xb, b * dim, x, b * dim, lw.attnNorm(), dim, c.rmsEps());
             }
-            matmul(lw.wq(), xb, dim, q, qLocal);
-            matmul(lw.wk(), xb, dim, k, kvLocal);
-            matmul(lw.wv(), xb, dim, v, kvLocal);
+            xbIn.invalidate(count);
+            matmul(lw.wq(), xbIn, q, qLocal);
+            matmul(lw.wk(), xbIn, k, kvLocal);
+            matmul(lw.wv(), xbIn, v, kvLocal);
             for (int b = 0; b < count; b++) {
                 int qo = b * qLocal;
                 int ko = b * kvLocal;
@@ -222,19 +279,23 @@ public final class SliceModel {
                 System.arraycopy(k, ko, cache.keys(l), positions[b] * cache.stride(), kvLocal);
                 System.arraycopy(v, ko, cache.values(l), positions[b] * cache.stride(), kvLocal);
             }
-            attention(l);
+            attentionLayer = l;
+            pool.run(n * headsLocal, attentionTask);
+            attIn.invalidate(count);
             // output projection: this slice's columns, summed over the tensor group
-            matmul(lw.wo(), attOut, qLocal, o, dim);
+            matmul(lw.wo(), attIn, o, dim);
             collective.allReduceSum(o, 0, count * dim);
             Ops.add(x, 0, o, count * dim);
             // feed-forward: SwiGLU over this slice's columns
             for (int b = 0; b < count; b++) {
                 Ops.rmsnorm(xb, b * dim, x, b * dim, lw.ffnNorm(), dim, c.rmsEps());
             }
-            matmul(lw.gate(), xb, dim, hb, ffnLocal);
-            matmul(lw.up(), xb, dim, hb2, ffnLocal);
+            xbIn.invalidate(count);
+            matmul(lw.gate(), xbIn, hb, ffnLocal);
+            matmul(lw.up(), xbIn, hb2, ffnLocal);
             Ops.swiglu(hb, hb2, count * ffnLocal);
-            matmul(lw.down(), hb, ffnLocal, o, dim);
+            hbIn.invalidate(count);
+            matmul(lw.down(), hbIn, o, dim);
             collective.allReduceSum(o, 0, count * dim);
             Ops.add(x, 0, o, count * dim);
         }
@@ -261,8 +322,9 @@ public final class SliceModel {
         }
         final Matrix out = w.output();
         final int rows = out.rows();
-        final int nw = wanted;
-        pool.run(rows, (r0, r1) -> out.multiplyBatch(xb, dim, packedLogits, rows, nw, r0, r1));
+        xbIn.invalidate(wanted);
+        matmulTask.set(out, xbIn.get(typeFor(out)), packedLogits, rows, wanted);
+        pool.run(rows, matmulTask);
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
                 System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
@@ -272,38 +334,62 @@ public final class SliceModel {
     }
 
     /** {@code out[b] = m · in[b]} for every batch row, rows of {@code m} split over the worker pool. */
-    private void matmul(Matrix m, float[] in, int inStride, float[] out, int outStride) {
-        final int count = n;
-        pool.run(m.rows(), (r0, r1) -> m.multiplyBatch(in, inStride, out, outStride, count, r0, r1));
+    private void matmul(Matrix m, InputActivations in, float[] out, int outStride) {
+        matmulTask.set(m, in.get(typeFor(m)), out, outStride, n);
+        pool.run(m.rows(), matmulTask);
     }
 
-    /** Causal attention of every local query head of every batch row over positions {@code [0, pos]} of its KV head. */
-    private void attention(int layer) {
+    /** One matmul's arguments, set before each {@link WorkerPool#run}; each worker takes its own row range. */
+    private static final class MatmulTask implements WorkerPool.RangeTask {
+        private Matrix m;
+        private QuantizedActivations in;
+        private float[] out;
+        private int outStride;
+        private int count;
+
+        void set(Matrix m, QuantizedActivations in, float[] out, int outStride, int count) {
+            this.m = m;
+            this.in = in;
+            this.out = out;
+            this.outStride = outStride;
+            this.count = count;
+        }
+
+        @Override
+        public void run(int r0, int r1) {
+            m.multiplyBatch(in, out, outStride, count, r0, r1);
+        }
+    }
+
+    /**
+     * Causal attention of (batch row, local query head) pairs {@code [i0, i1)} of layer {@link #attentionLayer}
+     * over positions {@code [0, pos]} of the head's KV head: the pool splits the pairs, so heads run in parallel.
+     */
+    private void attention(int i0, int i1) {
+        final int layer = attentionLayer;
         final int hd = c.headDim();
         final int group = c.queriesPerKvHead();
         final float scale = (float) (1.0 / Math.sqrt(hd));
         final int heads = headsLocal;
-        pool.run(n * heads, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                int b = i / heads;
-                int h = i % heads;
-                KvCache cache = caches[b];
-                float[] kc = cache.keys(layer);
-                float[] vc = cache.values(layer);
-                int stride = cache.stride();
-                int kvOff = (h / group) * hd;
-                int qo = b * qLocal + h * hd;
-                int scores = i * maxContext;
-                int len = positions[b] + 1;
-                for (int t = 0; t < len; t++) {
-                    att[scores + t] = Ops.dot(q, qo, kc, t * stride + kvOff, hd) * scale;
-                }
-                Ops.softmax(att, scores, len);
-                java.util.Arrays.fill(attOut, qo, qo + hd, 0f);
-                for (int t = 0; t < len; t++) {
-                    Ops.axpy(attOut, qo, att[scores + t], vc, t * stride + kvOff, hd);
-                }
+        for (int i = i0; i < i1; i++) {
+            int b = i / heads;
+            int h = i % heads;
+            KvCache cache = caches[b];
+            float[] kc = cache.keys(layer);
+            float[] vc = cache.values(layer);
+            int stride = cache.stride();
+            int kvOff = (h / group) * hd;
+            int qo = b * qLocal + h * hd;
+            int scores = i * maxContext;
+            int len = positions[b] + 1;
+            for (int t = 0; t < len; t++) {
+                att[scores + t] = Ops.dot(q, qo, kc, t * stride + kvOff, hd) * scale;
             }
-        });
+            Ops.softmax(att, scores, len);
+            java.util.Arrays.fill(attOut, qo, qo + hd, 0f);
+            for (int t = 0; t < len; t++) {
+                Ops.axpy(attOut, qo, att[scores + t], vc, t * stride + kvOff, hd);
+            }
+        }
     }
 }

@@ -7,6 +7,10 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed set of threads, created once, that split a range of rows between them. The calling thread does
  * chunk 0 itself; the others are woken by a generation counter, spin briefly, then park, so an idle pool costs
  * no CPU. One {@link #run} at a time (the forward pass is single-threaded above the kernels).
+ *
+ * <p>Chunks are pinned: of {@code [0, n)} thread i always gets {@code [n·i/T, n·(i+1)/T)}, so with the same
+ * matrix a thread reads the same rows every step. {@link #run} allocates nothing: callers pass long-lived
+ * {@link RangeTask} objects whose fields they set per call (a capturing lambda would be a new object per call).
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -42,6 +46,15 @@ public final class WorkerPool implements AutoCloseable {
 
     public int threads() {
         return threads;
+    }
+
+    /** Ids of the pool's own threads (not the callers'), for per-thread accounting such as allocation checks. */
+    public long[] workerThreadIds() {
+        long[] ids = new long[workers.length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = workers[i].threadId();
+        }
+        return ids;
     }
 
     /** Runs {@code t} over {@code [0, n)} split into one contiguous chunk per thread; returns when all are done. */

@@ -33,6 +33,17 @@ final class BF16Kernel implements QuantKernel {
     }
 
     @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            widen(src, offset + 2L * i).intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dstOff + i] = bf16(src, offset + 2L * i);
+        }
+    }
+
+    @Override
     public float dotScalar(MemorySegment src, long offset, float[] x, int xOff, int n) {
         float sum = 0f;
         for (int i = 0; i < n; i++) {

@@ -33,6 +33,17 @@ final class F16Kernel implements QuantKernel {
     }
 
     @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            halves(src, offset + 2L * i).intoArray(dst, dstOff + i);
+        }
+        for (; i < n; i++) {
+            dst[dstOff + i] = Float.float16ToFloat(src.get(I16, offset + 2L * i));
+        }
+    }
+
+    @Override
     public float dotScalar(MemorySegment src, long offset, float[] x, int xOff, int n) {
         float sum = 0f;
         for (int i = 0; i < n; i++) {
@@ -58,17 +69,21 @@ final class F16Kernel implements QuantKernel {
     }
 
     /**
-     * L halves widened exactly. The half's sign/exponent/mantissa are moved to a float's bit positions
-     * (bits 15 / 14-10 / 9-0 to 31 / 27-23 / 22-13) and multiplied by 2^112, which rebiases the exponent and turns
-     * half subnormals into the right normal floats; Inf/NaN (exponent 31) get an all-ones exponent instead.
+     * L halves widened exactly. Sign-extended to int and shifted left by 13, a half's sign fills bits 31-28 and its
+     * exponent/mantissa land in bits 27-13, a float's exponent and mantissa positions; masking keeps bit 31 and
+     * bits 27-13, and multiplying by 2^112 rebiases the exponent (turning half subnormals into the right normal
+     * floats). Exponent 31 (Inf/NaN) comes out of that as |f| ≥ 2^16, beyond the largest half (65504): such lanes
+     * get an all-ones exponent instead, off the fast path, as weights almost never hold them.
      */
     private static FloatVector halves(MemorySegment src, long at) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(SL, src, at, LE).convertShape(VectorOperators.S2I, I, 0);
-        IntVector em = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector scaled = em.reinterpretAsFloats().mul(REBIAS).reinterpretAsInts();
-        VectorMask<Integer> special = em.compare(VectorOperators.GE, 0x1F << 23);
-        return scaled.blend(em.or(0x7F800000), special).or(sign).reinterpretAsFloats();
+        IntVector bits = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000);
+        FloatVector f = bits.reinterpretAsFloats().mul(REBIAS);
+        VectorMask<Float> special = f.abs().compare(VectorOperators.GE, 0x1p16f);
+        if (special.anyTrue()) {
+            f = f.blend(bits.or(0x7F800000).reinterpretAsFloats(), special);
+        }
+        return f;
     }
 
     @Override

@@ -41,6 +41,24 @@ final class KScales {
         return (high >>> (8 * (j - 4) + 4)) & 0xF | ((int) (low >>> (8 * j + 6)) & 3) << 4;
     }
 
+    /**
+     * All eight 6-bit scales, byte j = scale j, from the field read as {@link #low}/{@link #high} (llama.cpp's
+     * {@code utmp} shuffle): scales 0-3 are the low 6 bits of bytes 0-3; scales 4-7 the low nibbles of bytes 8-11
+     * with bits 6-7 of bytes 0-3 on top.
+     */
+    static long scales(long low, int high) {
+        long lo = low & 0x3F3F3F3FL;
+        long hi = (high & 0x0F0F0F0FL) | ((low >>> 2) & 0x30303030L);
+        return lo | hi << 32;
+    }
+
+    /** All eight 6-bit mins, byte j = min j, as {@link #scales}: bytes 4-7 and the high nibbles of bytes 8-11. */
+    static long mins(long low, int high) {
+        long lo = (low >>> 32) & 0x3F3F3F3FL;
+        long hi = ((high >>> 4) & 0x0F0F0F0FL) | ((low >>> 34) & 0x30303030L);
+        return lo | hi << 32;
+    }
+
     static int scale(MemorySegment s, long at, int j) {
         return scale(low(s, at), high(s, at), j);
     }

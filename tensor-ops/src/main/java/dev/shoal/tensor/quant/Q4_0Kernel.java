@@ -79,6 +79,133 @@ final class Q4_0Kernel implements QuantKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at));
+            final int y = dstOff + QK * b;
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.toFloats(lo, p).mul(d).intoArray(dst, y + g + p * L);
+                    Lanes.toFloats(hi, p).mul(d).intoArray(dst, y + 16 + g + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_0;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int xb = xo + QK * b;
+            int sumi = 0;
+            for (int j = 0; j < 16; j++) {
+                int q = BlockIo.u8(src, at + 2 + j);
+                sumi += ((q & 0xF) - 8) * (int) x[xb + j] + ((q >>> 4) - 8) * (int) x[xb + j + 16];
+            }
+            sum += sumi * (BlockIo.f16(src, at) * a.scale(row, b));
+        }
+        return sum;
+    }
+
+    /**
+     * Per block Σ(nibble-8)·x on levels (exact), then one FMA with d·dx. High nibbles are not shifted down (a
+     * byte shift costs a widen/shift/narrow on x86): (q & 0xF0) ^ 0x80 is 16·(nibble-8) as a signed byte, so
+     * they go to their own accumulator, scaled by 1/16 (exactly) at the end.
+     */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector accHi = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            FloatVector s = FloatVector.zero(F);
+            FloatVector sHi = FloatVector.zero(F);
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).sub((byte) 8);
+                ByteVector hi16 = q.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80);
+                for (int p = 0; p < PARTS; p++) {
+                    s = Lanes.toFloats(lo, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
+                    sHi = Lanes.toFloats(hi16, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), sHi);
+                }
+            }
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]);
+            acc = s.fma(d, acc);
+            accHi = sHi.fma(d, accHi);
+        }
+        return accHi.fma(FloatVector.broadcast(F, 1f / 16), acc).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
+                              float[] out, int outA, int outB) {
+        BlockIo.checkBlocks(GgmlType.Q4_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = FloatVector.zero(F);
+        FloatVector accHiA = FloatVector.zero(F);
+        FloatVector accHiB = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long atA = offA + (long) BLOCK * b;
+            final long atB = offB + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            FloatVector sA = FloatVector.zero(F);
+            FloatVector sB = FloatVector.zero(F);
+            FloatVector sHiA = FloatVector.zero(F);
+            FloatVector sHiB = FloatVector.zero(F);
+            for (int g = 0; g < 16; g += G) {
+                ByteVector qA = ByteVector.fromMemorySegment(B, src, atA + 2 + g, LE);
+                ByteVector qB = ByteVector.fromMemorySegment(B, src, atB + 2 + g, LE);
+                ByteVector loA = qA.and((byte) 0xF).sub((byte) 8);
+                ByteVector hiA = qA.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80);
+                ByteVector loB = qB.and((byte) 0xF).sub((byte) 8);
+                ByteVector hiB = qB.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector xl = FloatVector.fromArray(F, x, xb + g + p * L);
+                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + g + p * L);
+                    sA = Lanes.toFloats(loA, p).fma(xl, sA);
+                    sHiA = Lanes.toFloats(hiA, p).fma(xh, sHiA);
+                    sB = Lanes.toFloats(loB, p).fma(xl, sB);
+                    sHiB = Lanes.toFloats(hiB, p).fma(xh, sHiB);
+                }
+            }
+            final float d = dx[so + b];
+            final FloatVector dA = FloatVector.broadcast(F, BlockIo.f16(src, atA) * d);
+            final FloatVector dB = FloatVector.broadcast(F, BlockIo.f16(src, atB) * d);
+            accA = sA.fma(dA, accA);
+            accHiA = sHiA.fma(dA, accHiA);
+            accB = sB.fma(dB, accB);
+            accHiB = sHiB.fma(dB, accHiB);
+        }
+        final FloatVector sixteenth = FloatVector.broadcast(F, 1f / 16);
+        out[outA] = accHiA.fma(sixteenth, accA).reduceLanes(VectorOperators.ADD);
+        out[outB] = accHiB.fma(sixteenth, accB).reduceLanes(VectorOperators.ADD);
+    }
+
     /** ggml's {@code quantize_row_q4_0_ref}: d = -max/8 where max is the value of largest magnitude. */
     @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {

@@ -87,6 +87,81 @@ final class Q4_1Kernel implements QuantKernel {
         return acc.add(accM).reduceLanes(VectorOperators.ADD);
     }
 
+    /** nibble·d + m: a multiply then an add, as {@link #dequantize} rounds (no FMA). */
+    @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_1, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at));
+            final FloatVector m = FloatVector.broadcast(F, BlockIo.f16(src, at + 2));
+            final int y = dstOff + QK * b;
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 4 + g, LE);
+                ByteVector lo = q.and((byte) 0xF);
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF);
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.toFloats(lo, p).mul(d).add(m).intoArray(dst, y + g + p * L);
+                    Lanes.toFloats(hi, p).mul(d).add(m).intoArray(dst, y + 16 + g + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_1;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_1, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int xb = xo + QK * b;
+            int sumi = 0;
+            for (int j = 0; j < 16; j++) {
+                int q = BlockIo.u8(src, at + 4 + j);
+                sumi += (q & 0xF) * (int) x[xb + j] + (q >>> 4) * (int) x[xb + j + 16];
+            }
+            sum += (BlockIo.f16(src, at) * a.scale(row, b)) * sumi + BlockIo.f16(src, at + 2) * a.blockSum(row, b);
+        }
+        return sum;
+    }
+
+    /** d·dx·Σq·x per block (exact Σ), and m·s with the activations' precomputed s = dx·Σq: no Σx in the loop. */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_1, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final float[] sx = a.sumArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        float summs = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 4 + g, LE);
+                ByteVector lo = q.and((byte) 0xF);
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF);
+                for (int p = 0; p < PARTS; p++) {
+                    s = Lanes.toFloats(lo, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
+                    s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+            summs += BlockIo.f16(src, at + 2) * sx[so + b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + summs;
+    }
+
     /** ggml's {@code quantize_row_q4_1_ref}: d = (max-min)/15, m = min. */
     @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {

@@ -85,6 +85,82 @@ final class Q5_0Kernel implements QuantKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_0, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at));
+            final int qh = src.get(BlockIo.I32, at + 2);
+            final int y = dstOff + QK * b;
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 6 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).lanewise(VectorOperators.SUB, (byte) 16, Lanes.bitsClear(qh >>> g));
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF)
+                        .lanewise(VectorOperators.SUB, (byte) 16, Lanes.bitsClear(qh >>> (16 + g)));
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.toFloats(lo, p).mul(d).intoArray(dst, y + g + p * L);
+                    Lanes.toFloats(hi, p).mul(d).intoArray(dst, y + 16 + g + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_0;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_0, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int qh = src.get(BlockIo.I32, at + 2);
+            int xb = xo + QK * b;
+            int sumi = 0;
+            for (int j = 0; j < QK; j++) {
+                int q = BlockIo.u8(src, at + 6 + (j & 15));
+                int q5 = ((j < 16 ? q : q >>> 4) & 0xF) | ((qh >>> j) & 1) << 4;
+                sumi += (q5 - 16) * (int) x[xb + j];
+            }
+            sum += sumi * (BlockIo.f16(src, at) * a.scale(row, b));
+        }
+        return sum;
+    }
+
+    /** As {@link #dot} on levels (exact block sums), then one FMA with d·dx. */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            final int qh = src.get(BlockIo.I32, at + 2);
+            FloatVector s = FloatVector.zero(F);
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 6 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).lanewise(VectorOperators.SUB, (byte) 16, Lanes.bitsClear(qh >>> g));
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF)
+                        .lanewise(VectorOperators.SUB, (byte) 16, Lanes.bitsClear(qh >>> (16 + g)));
+                for (int p = 0; p < PARTS; p++) {
+                    s = Lanes.toFloats(lo, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
+                    s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
     /** ggml's {@code quantize_row_q5_0_ref}: d = -max/16 where max is the value of largest magnitude. */
     @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {

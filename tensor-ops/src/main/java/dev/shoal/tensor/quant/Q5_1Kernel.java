@@ -92,6 +92,87 @@ final class Q5_1Kernel implements QuantKernel {
         return acc.add(accM).reduceLanes(VectorOperators.ADD);
     }
 
+    /** q·d + m: a multiply then an add, as {@link #dequantize} rounds (no FMA). */
+    @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_1, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at));
+            final FloatVector m = FloatVector.broadcast(F, BlockIo.f16(src, at + 2));
+            final int qh = src.get(BlockIo.I32, at + 4);
+            final int y = dstOff + QK * b;
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 8 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).lanewise(VectorOperators.OR, (byte) 0x10, Lanes.bitsSet(qh >>> g));
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF)
+                        .lanewise(VectorOperators.OR, (byte) 0x10, Lanes.bitsSet(qh >>> (16 + g)));
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.toFloats(lo, p).mul(d).add(m).intoArray(dst, y + g + p * L);
+                    Lanes.toFloats(hi, p).mul(d).add(m).intoArray(dst, y + 16 + g + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_1;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_1, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int qh = src.get(BlockIo.I32, at + 4);
+            int xb = xo + QK * b;
+            int sumi = 0;
+            for (int j = 0; j < QK; j++) {
+                int q = BlockIo.u8(src, at + 8 + (j & 15));
+                int q5 = ((j < 16 ? q : q >>> 4) & 0xF) | ((qh >>> j) & 1) << 4;
+                sumi += q5 * (int) x[xb + j];
+            }
+            sum += (BlockIo.f16(src, at) * a.scale(row, b)) * sumi + BlockIo.f16(src, at + 2) * a.blockSum(row, b);
+        }
+        return sum;
+    }
+
+    /** As Q4_1's: d·dx·Σq·x per block (exact Σ) plus m·s. */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_1, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final float[] sx = a.sumArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        float summs = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            final int qh = src.get(BlockIo.I32, at + 4);
+            FloatVector s = FloatVector.zero(F);
+            for (int g = 0; g < 16; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 8 + g, LE);
+                ByteVector lo = q.and((byte) 0xF).lanewise(VectorOperators.OR, (byte) 0x10, Lanes.bitsSet(qh >>> g));
+                ByteVector hi = Lanes.shr(q, 4).and((byte) 0xF)
+                        .lanewise(VectorOperators.OR, (byte) 0x10, Lanes.bitsSet(qh >>> (16 + g)));
+                for (int p = 0; p < PARTS; p++) {
+                    s = Lanes.toFloats(lo, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
+                    s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+            summs += BlockIo.f16(src, at + 2) * sx[so + b];
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + summs;
+    }
+
     /** ggml's {@code quantize_row_q5_1_ref}: d = (max-min)/31, m = min. */
     @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {

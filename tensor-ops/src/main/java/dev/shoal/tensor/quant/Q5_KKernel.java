@@ -109,6 +109,105 @@ final class Q5_KKernel implements QuantKernel {
         return acc.sub(accM).reduceLanes(VectorOperators.ADD);
     }
 
+    /** (d·sc)·q − (dmin·m) per sub-block: a multiply then a subtract, as {@link #dequantize} rounds. */
+    @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final float d = BlockIo.f16(src, at);
+            final float min = BlockIo.f16(src, at + 2);
+            final long low = KScales.low(src, at + SCALES);
+            final int high = KScales.high(src, at + SCALES);
+            for (int s = 0; s < 8; s++) {
+                final long qs = at + QS + 32 * (s >> 1);
+                final int y = dstOff + QK * b + 32 * s;
+                final FloatVector ds = FloatVector.broadcast(F, d * KScales.scale(low, high, s));
+                final FloatVector ms = FloatVector.broadcast(F, min * KScales.min(low, high, s));
+                for (int g = 0; g < 32; g += G) {
+                    ByteVector nib = Lanes.shr(ByteVector.fromMemorySegment(B, src, qs + g, LE), 4 * (s & 1));
+                    ByteVector top = Lanes.shr(ByteVector.fromMemorySegment(B, src, at + QH + g, LE), s);
+                    ByteVector q = nib.and((byte) 0xF).or(Lanes.shl(top, 4).and((byte) 0x10));
+                    for (int p = 0; p < PARTS; p++) {
+                        Lanes.toFloats(q, p).mul(ds).sub(ms).intoArray(dst, y + g + p * L);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_K;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int sumi = 0;
+            int summ = 0;
+            for (int s = 0; s < 8; s++) {
+                int xs = xo + QK * b + 32 * s;
+                int si = 0;
+                for (int l = 0; l < 32; l++) {
+                    int q = (BlockIo.u8(src, at + QS + 32 * (s >> 1) + l) >>> (4 * (s & 1))) & 0xF;
+                    q |= ((BlockIo.u8(src, at + QH + l) >>> s) & 1) << 4;
+                    si += q * (int) x[xs + l];
+                }
+                sumi += KScales.scale(src, at + SCALES, s) * si;
+                summ += KScales.min(src, at + SCALES, s) * (a.groupSum(row, b, 2 * s) + a.groupSum(row, b, 2 * s + 1));
+            }
+            float dx = a.scale(row, b);
+            sum += BlockIo.f16(src, at) * dx * sumi - BlockIo.f16(src, at + 2) * dx * summ;
+        }
+        return sum;
+    }
+
+    /** As Q4_K's {@code dotQuantized}, with the fifth bit of sub-block s from bit s of qh. */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q5_K, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final float[] bsums = a.sumArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final long low = KScales.low(src, at + SCALES);
+            final int high = KScales.high(src, at + SCALES);
+            final int gs = (so + b) * 16;
+            FloatVector sumi = FloatVector.zero(F);
+            int summ = 0;
+            for (int s = 0; s < 8; s++) {
+                final long qs = at + QS + 32 * (s >> 1);
+                final int xs = xo + QK * b + 32 * s;
+                FloatVector sq = FloatVector.zero(F);
+                for (int g = 0; g < 32; g += G) {
+                    ByteVector nib = Lanes.shr(ByteVector.fromMemorySegment(B, src, qs + g, LE), 4 * (s & 1));
+                    ByteVector top = Lanes.shr(ByteVector.fromMemorySegment(B, src, at + QH + g, LE), s);
+                    ByteVector q = nib.and((byte) 0xF).or(Lanes.shl(top, 4).and((byte) 0x10));
+                    for (int p = 0; p < PARTS; p++) {
+                        sq = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xs + g + p * L), sq);
+                    }
+                }
+                sumi = sq.fma(FloatVector.broadcast(F, (float) KScales.scale(low, high, s)), sumi);
+                summ += KScales.min(low, high, s) * (int) (bsums[gs + 2 * s] + bsums[gs + 2 * s + 1]);
+            }
+            final float d = dx[so + b];
+            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
+            mins += BlockIo.f16(src, at + 2) * d * summ;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
     /** ggml's {@code quantize_row_q5_K_ref}: as Q4_K with 5-bit levels and a narrower search grid. */
     @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {

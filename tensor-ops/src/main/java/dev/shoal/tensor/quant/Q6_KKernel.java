@@ -113,6 +113,99 @@ final class Q6_KKernel implements QuantKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** (d·sc)·(q − 32) per 16-run, as {@link #dequantize} rounds. */
+    @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final float d = BlockIo.f16(src, at + D);
+            for (int half = 0; half < 2; half++) {
+                final long qh = at + QH + 32 * half;
+                final long scales = src.get(BlockIo.I64, at + SCALES + 8 * half);
+                for (int j = 0; j < 4; j++) {
+                    final long ql = at + 64 * half + 32 * (j & 1);
+                    final int y = dstOff + QK * b + 128 * half + 32 * j;
+                    for (int run = 0; run < 32; run += 16) {
+                        final FloatVector ds = FloatVector.broadcast(F, d * (byte) (scales >>> (8 * (2 * j + (run >> 4)))));
+                        for (int g = run; g < run + 16; g += G) {
+                            ByteVector lo = Lanes.shr(ByteVector.fromMemorySegment(B, src, ql + g, LE), 4 * (j >> 1));
+                            ByteVector hi = Lanes.shr(ByteVector.fromMemorySegment(B, src, qh + g, LE), 2 * j);
+                            ByteVector q = lo.and((byte) 0xF).or(Lanes.shl(hi, 4).and((byte) 0x30)).sub((byte) 32);
+                            for (int p = 0; p < PARTS; p++) {
+                                Lanes.toFloats(q, p).mul(ds).intoArray(dst, y + g + p * L);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_K;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int sumi = 0;
+            for (int run = 0; run < 16; run++) {
+                int si = 0;
+                for (int e = 16 * run; e < 16 * run + 16; e++) {
+                    si += (level(src, at, e) - 32) * (int) x[xo + QK * b + e];
+                }
+                sumi += BlockIo.i8(src, at + SCALES + run) * si;
+            }
+            sum += BlockIo.f16(src, at + D) * a.scale(row, b) * sumi;
+        }
+        return sum;
+    }
+
+    /** As {@link #dot} on levels: sc·Σ(q-32)·x per 16-run summed into the super-block, one FMA with d·dx. */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            FloatVector sumi = FloatVector.zero(F);
+            for (int half = 0; half < 2; half++) {
+                final long qh = at + QH + 32 * half;
+                final long scales = src.get(BlockIo.I64, at + SCALES + 8 * half);
+                for (int j = 0; j < 4; j++) {
+                    final long ql = at + 64 * half + 32 * (j & 1);
+                    final int xq = xo + QK * b + 128 * half + 32 * j;
+                    for (int run = 0; run < 32; run += 16) {
+                        FloatVector s = FloatVector.zero(F);
+                        for (int g = run; g < run + 16; g += G) {
+                            ByteVector lo = Lanes.shr(ByteVector.fromMemorySegment(B, src, ql + g, LE), 4 * (j >> 1));
+                            ByteVector hi = Lanes.shr(ByteVector.fromMemorySegment(B, src, qh + g, LE), 2 * j);
+                            ByteVector q = lo.and((byte) 0xF).or(Lanes.shl(hi, 4).and((byte) 0x30)).sub((byte) 32);
+                            for (int p = 0; p < PARTS; p++) {
+                                s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xq + g + p * L), s);
+                            }
+                        }
+                        float sc = (byte) (scales >>> (8 * (2 * j + (run >> 4))));
+                        sumi = s.fma(FloatVector.broadcast(F, sc), sumi);
+                    }
+                }
+            }
+            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
     /**
      * ggml's {@code quantize_row_q6_K_ref}: a symmetric 6-bit fit per 16 elements, then the 16 scales quantized
      * to int8 against d = -max/128 (max = the scale of largest magnitude), then the levels recomputed.

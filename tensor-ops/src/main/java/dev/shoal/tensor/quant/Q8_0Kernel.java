@@ -69,6 +69,101 @@ final class Q8_0Kernel implements QuantKernel {
     }
 
     @Override
+    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at));
+            final int y = dstOff + QK * b;
+            for (int g = 0; g < QK; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2 + g, LE);
+                for (int p = 0; p < PARTS; p++) {
+                    Lanes.toFloats(q, p).mul(d).intoArray(dst, y + g + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return ActivationType.Q8_0;
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        final float[] x = a.values();
+        final int xo = a.offset(row);
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long at = offset + (long) BLOCK * b;
+            int sumi = 0;
+            for (int j = 0; j < QK; j++) {
+                sumi += BlockIo.i8(src, at + 2 + j) * (int) x[xo + QK * b + j];
+            }
+            sum += sumi * (BlockIo.f16(src, at) * a.scale(row, b));
+        }
+        return sum;
+    }
+
+    /** Per block Σq·x on levels (exact), then one FMA with d·dx. */
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            FloatVector s = FloatVector.zero(F);
+            for (int g = 0; g < QK; g += G) {
+                ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2 + g, LE);
+                for (int p = 0; p < PARTS; p++) {
+                    s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
+                }
+            }
+            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
+                              float[] out, int outA, int outB) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long atA = offA + (long) BLOCK * b;
+            final long atB = offB + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            FloatVector sA = FloatVector.zero(F);
+            FloatVector sB = FloatVector.zero(F);
+            for (int g = 0; g < QK; g += G) {
+                ByteVector qA = ByteVector.fromMemorySegment(B, src, atA + 2 + g, LE);
+                ByteVector qB = ByteVector.fromMemorySegment(B, src, atB + 2 + g, LE);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xb + g + p * L);
+                    sA = Lanes.toFloats(qA, p).fma(xv, sA);
+                    sB = Lanes.toFloats(qB, p).fma(xv, sB);
+                }
+            }
+            final float d = dx[so + b];
+            accA = sA.fma(FloatVector.broadcast(F, BlockIo.f16(src, atA) * d), accA);
+            accB = sB.fma(FloatVector.broadcast(F, BlockIo.f16(src, atB) * d), accB);
+        }
+        out[outA] = accA.reduceLanes(VectorOperators.ADD);
+        out[outB] = accB.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
         for (int b = 0; b < n / QK; b++) {

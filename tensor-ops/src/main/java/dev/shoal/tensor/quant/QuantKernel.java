@@ -16,11 +16,55 @@ public interface QuantKernel {
     /** Scalar reference: writes the {@code n} dequantized values to {@code dst[dstOff..dstOff+n)}, bit-exact with ggml. */
     void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n);
 
+    /**
+     * Vector API {@link #dequantize}, bit for bit the same values (same float operations per element); the
+     * batched matmul decodes weight tiles with it.
+     */
+    default void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
+        dequantize(src, offset, dst, dstOff, n);
+    }
+
     /** Scalar reference dot product of {@code n} weights at {@code offset} with {@code x[xOff..xOff+n)}. */
     float dotScalar(MemorySegment src, long offset, float[] x, int xOff, int n);
 
     /** Vector API dot product with the same contract as {@link #dotScalar}. */
     float dot(MemorySegment src, long offset, float[] x, int xOff, int n);
+
+    /**
+     * The form this type's {@link #dotQuantized} wants its input in (llama.cpp's {@code vec_dot_type});
+     * {@link ActivationType#F32} means the float {@link #dot} is the fast path.
+     */
+    default ActivationType activationType() {
+        return ActivationType.F32;
+    }
+
+    /**
+     * Vector API dot product of {@code n} weights at {@code offset} with row {@code row} of {@code a}, which holds
+     * {@link #activationType()} activations (or F32 ones, for which this is {@link #dot}). Block sums of levels are
+     * exact integers; each block's (or K-quant super-block's) scale is applied once, as in llama.cpp.
+     */
+    default float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        return dot(src, offset, a.values(), a.offset(row), n);
+    }
+
+    /**
+     * Scalar reference of {@link #dotQuantized}: integer block sums in {@code int}, then llama.cpp's generic
+     * {@code ggml_vec_dot_*} float steps, block after block.
+     */
+    default float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        return dotScalar(src, offset, a.values(), a.offset(row), n);
+    }
+
+    /**
+     * {@link #dotQuantized} of two rows (at {@code offA} and {@code offB}) with the same activations, written to
+     * {@code out[outA]} and {@code out[outB]}. Types that override it read the two rows interleaved: two memory
+     * streams keep more cache misses in flight than one, which is what a single core's decode speed hangs on.
+     */
+    default void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
+                               float[] out, int outA, int outB) {
+        out[outA] = dotQuantized(src, offA, a, row, n);
+        out[outB] = dotQuantized(src, offB, a, row, n);
+    }
 
     /** Quantizes {@code src[srcOff..srcOff+n)} into {@code dst} at {@code offset} (ggml's reference rounding). */
     void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset);

@@ -17,9 +17,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The forward pass on every supported tensor type against exact math on llama.cpp's own quantized files
- * (shared/models/quant-vectors): logits within 1e-3 of {@code logits-exact.f32} and the exact greedy ids, as that
- * folder's README recommends for an engine that keeps activations in float32.
+ * The float32-activation forward pass ({@link ActivationMode#F32}) on every supported tensor type against exact
+ * math on llama.cpp's own quantized files (shared/models/quant-vectors): logits within 1e-3 of
+ * {@code logits-exact.f32} and the exact greedy ids, as that folder's README recommends for an engine that keeps
+ * activations in float32. The default, quantized path is held to llama.cpp's own logits by
+ * {@link QuantVectorsLlamaCppTest}.
  */
 class QuantVectorsForwardTest {
 
@@ -35,7 +37,7 @@ class QuantVectorsForwardTest {
                 .map(Integer::valueOf).toList();
         try (GgufFile f = GgufFile.open(dir.resolve(name + ".gguf")); WorkerPool pool = new WorkerPool(2)) {
             ModelConfig c = ModelConfig.fromGguf(f);
-            SliceModel m = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, 64);
+            SliceModel m = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, 64, 1, ActivationMode.F32);
             KvCache cache = m.newCache(64);
             float[] logits = null;
             for (int p = 0; p < PROMPT.length; p++) {

@@ -1,10 +1,15 @@
 package dev.shoal.tensor.model;
 
+import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.QuantKernel;
+import dev.shoal.tensor.quant.QuantizedActivations;
 import java.lang.foreign.MemorySegment;
 
-/** Test helper: a kernel whose fast {@code dot} is its scalar reference, to run a whole model on reference math. */
+/**
+ * Test helper: a kernel whose fast {@code dot} and {@code dotQuantized} are its scalar references, to run a whole
+ * model on reference math (float or quantized activations alike).
+ */
 record ScalarKernel(QuantKernel inner) implements QuantKernel {
 
     @Override
@@ -25,6 +30,21 @@ record ScalarKernel(QuantKernel inner) implements QuantKernel {
     @Override
     public float dot(MemorySegment src, long offset, float[] x, int xOff, int n) {
         return inner.dotScalar(src, offset, x, xOff, n);
+    }
+
+    @Override
+    public ActivationType activationType() {
+        return inner.activationType();
+    }
+
+    @Override
+    public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        return inner.dotQuantizedScalar(src, offset, a, row, n);
+    }
+
+    @Override
+    public float dotQuantizedScalar(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        return inner.dotQuantizedScalar(src, offset, a, row, n);
     }
 
     @Override

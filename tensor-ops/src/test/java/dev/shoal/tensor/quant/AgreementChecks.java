@@ -220,6 +220,200 @@ final class AgreementChecks {
         }
     }
 
+    /**
+     * The quantized-activation kernels. For every length and byte offset, random raw blocks and quantized rows
+     * (gaussian, extremes) against activations of several kinds, in row 1 of a two-row buffer (so row offsets are
+     * exercised): {@code dotQuantizedScalar} within the float-sum bound of a double-precision evaluation of
+     * llama.cpp's formula (Σ w·q·dx, plus m·(s − dx·Σq) for Q8_1's rounded block sum); {@code dotQuantized}
+     * within the same bound of the scalar; {@code dotQuantized2} within it of two {@code dotQuantized}.
+     */
+    static void quantized(GgmlType t) {
+        QuantKernel k = QuantFixtures.kernel(t);
+        ActivationType at = k.activationType();
+        if (at == ActivationType.F32) {
+            return;
+        }
+        SplittableRandom rnd = new SplittableRandom(57 + t.ordinal());
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : lengths(t)) {
+                for (long offset : new long[] {0, 3, 13}) {
+                    for (int xKind = 0; xKind < 4; xKind++) {
+                        QuantizedActivations a = new QuantizedActivations(at, 2, n);
+                        float[] x = new float[2 * n];
+                        float[] row = activations(rnd, n, xKind);
+                        System.arraycopy(QuantFixtures.gaussian(rnd, n, 5.0), 0, x, 0, n);
+                        System.arraycopy(row, 0, x, n, n);
+                        a.quantize(x, n, 2, n);
+                        String what = t + " n=" + n + " offset=" + offset + " x kind " + xKind;
+                        MemorySegment raw = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), offset);
+                        MemorySegment raw2 = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), offset);
+                        checkQuantizedRow(t, raw, offset, raw2, offset, a, n, what + " random blocks");
+                        for (int wKind = 0; wKind < 2; wKind++) {
+                            float[] w = wKind == 0 ? QuantFixtures.gaussian(rnd, n, 1.0) : extremes(rnd, t, n);
+                            MemorySegment seg = arena.allocate(offset + t.bytesFor(n), 1);
+                            k.quantize(w, 0, n, seg, offset);
+                            checkQuantizedRow(t, seg, offset, raw, offset, a, n, what + " quantized weights " + wKind);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Activations: gaussian; gaussian with whole zero blocks; ties at .5 steps; wide dynamic range. */
+    private static float[] activations(SplittableRandom rnd, int n, int kind) {
+        float[] x = QuantFixtures.gaussian(rnd, n, 1.0);
+        switch (kind) {
+            case 1 -> java.util.Arrays.fill(x, 0, Math.min(n, 256), 0f);
+            case 2 -> {
+                // amax 127 makes the scale 1, so k + 0.5 values hit round-half-even exactly
+                for (int i = 0; i < n; i++) {
+                    x[i] = i % 32 == 0 ? 127f : (rnd.nextInt(254) - 127) + 0.5f;
+                }
+            }
+            case 3 -> {
+                for (int i = 0; i < n; i++) {
+                    // 1e-4..1e2: wide, yet Q8_1's f16 block sum d·Σq stays finite
+                    x[i] *= (float) Math.pow(10, rnd.nextInt(7) - 4);
+                }
+            }
+            default -> {
+            }
+        }
+        return x;
+    }
+
+    static void checkQuantizedRow(GgmlType t, MemorySegment src, long offset, MemorySegment other, long otherOffset,
+                                  QuantizedActivations a, int n, String what) {
+        QuantKernel k = QuantFixtures.kernel(t);
+        float[] w = new float[n];
+        k.dequantize(src, offset, w, 0, n);
+        float[] o = offsets(t, src, offset, n);
+        float[] lv = a.values();
+        int xo = a.offset(1);
+        int bs = a.type().blockSize();
+        double ref = 0;
+        double magnitude = 0;
+        for (int i = 0; i < n; i++) {
+            double xi = (double) lv[xo + i] * a.scale(1, i / bs);
+            ref += w[i] * xi;
+            magnitude += (Math.abs((double) w[i]) + Math.abs((double) o[i])) * Math.abs(xi);
+        }
+        if (a.type() == ActivationType.Q8_1) {
+            // llama.cpp uses the block's stored s = f16(d·Σq) for the offset term, not dx·Σq
+            for (int b = 0; b < n / bs; b++) {
+                double sumQ = 0;
+                for (int i = b * bs; i < (b + 1) * bs; i++) {
+                    sumQ += lv[xo + i];
+                }
+                double s = a.blockSum(1, b);
+                ref += o[b * bs] * (s - a.scale(1, b) * sumQ);
+                magnitude += Math.abs(o[b * bs]) * Math.abs(s);
+            }
+        }
+        double tol = 2 * (n + 32) * U * magnitude + Float.MIN_NORMAL;
+        float scalar = k.dotQuantizedScalar(src, offset, a, 1, n);
+        if (!(Math.abs(scalar - ref) <= tol)) {
+            throw new AssertionError(what + ": dotQuantizedScalar " + scalar + " vs reference " + ref + " differ by "
+                    + Math.abs(scalar - ref) + " > " + tol);
+        }
+        float vector = k.dotQuantized(src, offset, a, 1, n);
+        if (!(Math.abs((double) vector - scalar) <= tol)) {
+            throw new AssertionError(what + ": dotQuantized " + vector + " vs dotQuantizedScalar " + scalar
+                    + " differ by " + Math.abs((double) vector - scalar) + " > " + tol);
+        }
+        // both rows in one segment, the second 7 bytes past the first's end
+        long bytes = t.bytesFor(n);
+        MemorySegment both = MemorySegment.ofArray(new byte[(int) (offset + 2 * bytes + 7)]);
+        MemorySegment.copy(src, offset, both, offset, bytes);
+        MemorySegment.copy(other, otherOffset, both, offset + bytes + 7, bytes);
+        float first = k.dotQuantized(both, offset, a, 1, n);
+        float second = k.dotQuantized(both, offset + bytes + 7, a, 1, n);
+        float[] pair = new float[3];
+        k.dotQuantized2(both, offset, offset + bytes + 7, a, 1, n, pair, 0, 2);
+        // not bit for bit: a reduceLanes may sum in another order once C2 has compiled one call site and not the other
+        double tol2 = 2 * (n + 32) * U * magnitude(t, other, otherOffset, a, n) + Float.MIN_NORMAL;
+        if (!(Math.abs((double) pair[0] - first) <= tol) || !(Math.abs((double) pair[2] - second) <= tol2)) {
+            throw new AssertionError(what + ": dotQuantized2 gave " + pair[0] + ", " + pair[2] + " but dotQuantized "
+                    + first + ", " + second);
+        }
+    }
+
+    /** Σ(|w_i|+|o_i|)·|x_i| of a row against row 1 of {@code a}, x being the dequantized activations. */
+    private static double magnitude(GgmlType t, MemorySegment src, long offset, QuantizedActivations a, int n) {
+        float[] w = new float[n];
+        QuantFixtures.kernel(t).dequantize(src, offset, w, 0, n);
+        float[] o = offsets(t, src, offset, n);
+        float[] x = a.dequantizedValues();
+        double m = 0;
+        for (int i = 0; i < n; i++) {
+            m += (Math.abs((double) w[i]) + Math.abs((double) o[i])) * Math.abs((double) x[a.offset(1) + i]) * 1.01;
+        }
+        if (a.type() == ActivationType.Q8_1) {
+            for (int b = 0; b < n / 32; b++) {
+                m += Math.abs(o[32 * b]) * Math.abs(a.blockSum(1, b));
+            }
+        }
+        return m;
+    }
+
+    /**
+     * One-hot activations make every block sum a single product plus exact zeros, so the vector kernel must give
+     * the scalar reference's value bit for bit: this pins the in-register decoding of every level and scale
+     * against the quantized activations.
+     */
+    static void quantizedOneHot(GgmlType t) {
+        QuantKernel k = QuantFixtures.kernel(t);
+        ActivationType at = k.activationType();
+        if (at == ActivationType.F32) {
+            return;
+        }
+        SplittableRandom rnd = new SplittableRandom(71 + t.ordinal());
+        int n = 2 * Math.max(t.blockSize(), 64);
+        QuantizedActivations a = new QuantizedActivations(at, 2, n);
+        float[] x = new float[2 * n];
+        try (Arena arena = Arena.ofConfined()) {
+            for (int rep = 0; rep < 3; rep++) {
+                MemorySegment seg = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), 5);
+                for (int i = 0; i < n; i++) {
+                    java.util.Arrays.fill(x, 0f);
+                    x[n + i] = rep == 1 ? -3f : 1f;
+                    a.quantize(x, n, 2, n);
+                    float v = k.dotQuantized(seg, 5, a, 1, n);
+                    float s = k.dotQuantizedScalar(seg, 5, a, 1, n);
+                    if (v != s) {
+                        throw new AssertionError(t + " element " + i + " of " + n + ": one-hot dotQuantized " + v
+                                + " != dotQuantizedScalar " + s);
+                    }
+                }
+            }
+        }
+    }
+
+    /** dequantizeVector against dequantize, bit for bit, on random raw blocks (every bit pattern, edge scales). */
+    static void dequantizeVector(GgmlType t) {
+        SplittableRandom rnd = new SplittableRandom(83 + t.ordinal());
+        QuantKernel k = QuantFixtures.kernel(t);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : lengths(t)) {
+                for (long offset : new long[] {0, 5}) {
+                    MemorySegment seg = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), offset);
+                    float[] expected = new float[n + 3];
+                    float[] actual = new float[n + 3];
+                    k.dequantize(seg, offset, expected, 3, n);
+                    k.dequantizeVector(seg, offset, actual, 3, n);
+                    for (int i = 3; i < n + 3; i++) {
+                        if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(actual[i])
+                                && !(Float.isNaN(expected[i]) && Float.isNaN(actual[i]))) {
+                            throw new AssertionError(t + " n=" + n + " offset=" + offset + " element " + (i - 3)
+                                    + ": dequantizeVector " + actual[i] + " != dequantize " + expected[i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static Path referenceFile(GgmlType t) {
         Path p = QuantFixtures.quantVectors(QuantFixtures.fileName(t) + ".gguf");
         return Files.isRegularFile(p) ? p : null;

@@ -51,6 +51,24 @@ class KernelAgreementTest {
     }
 
     @ParameterizedTest(name = "{0}")
+    @MethodSource("dotTypes")
+    void shouldAgreeOnQuantizedActivationsOfEveryLengthAndOffset(GgmlType type) {
+        AgreementChecks.quantized(type);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void shouldDequantizeInVectorsBitForBit(GgmlType type) {
+        AgreementChecks.dequantizeVector(type);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dotTypes")
+    void shouldDecodeEveryWeightExactlyAgainstQuantizedActivations(GgmlType type) {
+        AgreementChecks.quantizedOneHot(type);
+    }
+
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"F16", "BF16"})
     void shouldWidenAllHalfBitPatternsExactly(String type) {
         AgreementChecks.allHalfPatterns(GgmlType.valueOf(type));

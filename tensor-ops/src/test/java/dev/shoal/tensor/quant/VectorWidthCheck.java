@@ -24,6 +24,9 @@ public final class VectorWidthCheck {
                     AgreementChecks.oneHot(t);
                 }
                 AgreementChecks.synthetic(t);
+                AgreementChecks.quantized(t);
+                AgreementChecks.dequantizeVector(t);
+                AgreementChecks.quantizedOneHot(t);
                 Path ref = AgreementChecks.referenceFile(t);
                 String real = ref == null ? "no reference file" : "nmse " + AgreementChecks.realTensors(t, ref);
                 System.out.println(t + " ok, " + real);

@@ -1,0 +1,104 @@
+package dev.shoal.tensor.quant;
+
+/**
+ * llama.cpp's activation quantizers on x86, reproduced operation for operation so that the levels and scales are
+ * the ones llama.cpp multiplies with:
+ * <ul>
+ *   <li>Q8_0/Q8_1 ({@code quantize_row_q8_0}/{@code _q8_1}, AVX2): amax = max|x|, d = amax/127 stored as f16,
+ *       q = round-half-even(x·(127/amax)); Q8_1 adds s = f16(d·Σq) with the unrounded d.</li>
+ *   <li>Q8_K ({@code quantize_row_q8_K_ref}): max = the first element of largest magnitude (signed),
+ *       iscale = -127/max, q = min(127, round-half-even(iscale·x)), d = 1/iscale in f32, and Σq per 16.</li>
+ * </ul>
+ * Runs once per matmul input, not per weight row, so it is plain scalar code.
+ */
+final class ActivationQuantizer {
+
+    private ActivationQuantizer() {
+    }
+
+    static void quantize(ActivationType type, float[] x, int off, int n, QuantizedActivations a, int row) {
+        switch (type) {
+            case Q8_0 -> q8(x, off, n, a, row, false);
+            case Q8_1 -> q8(x, off, n, a, row, true);
+            case Q8_K -> q8K(x, off, n, a, row);
+            case F32 -> throw new IllegalArgumentException("F32 activations are not quantized");
+        }
+    }
+
+    private static void q8(float[] x, int off, int n, QuantizedActivations a, int row, boolean withSum) {
+        final float[] lv = a.levelArray();
+        final float[] dq = a.dequantizedArray();
+        final float[] sc = a.scaleArray();
+        final float[] sums = a.sumArray();
+        final int out = row * a.maxCols();
+        final int blocks = row * a.blocksPerRow();
+        for (int j = 0; j < n / 32; j++) {
+            int xb = off + 32 * j;
+            float amax = 0f;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(x[xb + i]));
+            }
+            final float d = amax / 127f;
+            final float dh = Float.float16ToFloat(Float.floatToFloat16(d));
+            final float id = amax != 0f ? 127f / amax : 0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                float q = (float) Math.rint(x[xb + i] * id);
+                lv[out + 32 * j + i] = q;
+                dq[out + 32 * j + i] = q * dh;
+                sum += (int) q;
+            }
+            sc[blocks + j] = dh;
+            if (withSum) {
+                sums[blocks + j] = Float.float16ToFloat(Float.floatToFloat16(d * sum));
+            }
+        }
+    }
+
+    private static void q8K(float[] x, int off, int n, QuantizedActivations a, int row) {
+        final float[] lv = a.levelArray();
+        final float[] dq = a.dequantizedArray();
+        final float[] sc = a.scaleArray();
+        final float[] sums = a.sumArray();
+        final float[] subSums = a.subBlockSumArray();
+        final int out = row * a.maxCols();
+        final int blocks = row * a.blocksPerRow();
+        for (int j = 0; j < n / 256; j++) {
+            int xb = off + 256 * j;
+            int o = out + 256 * j;
+            float max = 0f;
+            float amax = 0f;
+            for (int i = 0; i < 256; i++) {
+                float ax = Math.abs(x[xb + i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[xb + i];
+                }
+            }
+            if (amax == 0f) {
+                java.util.Arrays.fill(lv, o, o + 256, 0f);
+                java.util.Arrays.fill(dq, o, o + 256, 0f);
+                java.util.Arrays.fill(sums, (blocks + j) * 16, (blocks + j) * 16 + 16, 0f);
+                java.util.Arrays.fill(subSums, (blocks + j) * 8, (blocks + j) * 8 + 8, 0f);
+                sc[blocks + j] = 0f;
+                continue;
+            }
+            final float iscale = -127f / max;
+            final float d = 1f / iscale;
+            for (int g = 0; g < 16; g++) {
+                int sum = 0;
+                for (int i = 16 * g; i < 16 * g + 16; i++) {
+                    float q = Math.min(127f, (float) Math.rint(iscale * x[xb + i]));
+                    lv[o + i] = q;
+                    dq[o + i] = q * d;
+                    sum += (int) q;
+                }
+                sums[(blocks + j) * 16 + g] = sum;
+            }
+            for (int sub = 0; sub < 8; sub++) {
+                subSums[(blocks + j) * 8 + sub] = sums[(blocks + j) * 16 + 2 * sub] + sums[(blocks + j) * 16 + 2 * sub + 1];
+            }
+            sc[blocks + j] = d;
+        }
+    }
+}

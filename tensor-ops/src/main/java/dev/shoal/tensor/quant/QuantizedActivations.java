@@ -1,0 +1,139 @@
+package dev.shoal.tensor.quant;
+
+/**
+ * Up to {@code maxRows} input vectors of up to {@code maxCols} elements, quantized to one {@link ActivationType}
+ * as llama.cpp quantizes a matmul's activations (its x86 {@code quantize_row_q8_0}/{@code _q8_1} and
+ * {@code quantize_row_q8_K_ref}), so that the integer part of every dot product is the same as llama.cpp's.
+ *
+ * <p>Shape, per row b (all arrays row-major with a fixed stride so nothing is reallocated):
+ * {@code levels[b*maxCols + i]} is element i's integer level as a float (exact; the kernels multiply levels as
+ * floats because a float FMA does 8–16 multiply-adds per instruction where the Vector API has no int8 dot
+ * product, and sums of such products stay exact below 2^24); {@code scales[b*blocks + j]} is block j's d;
+ * {@code sums} holds Q8_1's s per block, or Q8_K's 16-level sums (16 per block; their pairs, the 32-level sums the
+ * K-quant kernels use, are in {@code subBlockSums}); {@code dequantized} is q·d, for the batched path that
+ * multiplies dequantized weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
+ * caller's array.
+ */
+public final class QuantizedActivations {
+
+    private final ActivationType type;
+    private final int maxRows;
+    private final int maxCols;
+    private final int blocksPerRow;
+    private final float[] levels;
+    private final float[] scales;
+    private final float[] sums;
+    private final float[] dequantized;
+    private final float[] subBlockSums;
+    private float[] source;
+    private int sourceStride;
+
+    public QuantizedActivations(ActivationType type, int maxRows, int maxCols) {
+        if (maxCols % type.blockSize() != 0) {
+            throw new IllegalArgumentException(type + " activations come in blocks of " + type.blockSize()
+                    + "; " + maxCols + " columns is not a whole number of blocks");
+        }
+        this.type = type;
+        this.maxRows = maxRows;
+        this.maxCols = maxCols;
+        this.blocksPerRow = maxCols / type.blockSize();
+        boolean q = type != ActivationType.F32;
+        this.levels = q ? new float[maxRows * maxCols] : null;
+        this.dequantized = q ? new float[maxRows * maxCols] : null;
+        this.scales = q ? new float[maxRows * blocksPerRow] : null;
+        this.sums = switch (type) {
+            case Q8_1 -> new float[maxRows * blocksPerRow];
+            case Q8_K -> new float[maxRows * blocksPerRow * 16];
+            default -> null;
+        };
+        this.subBlockSums = type == ActivationType.Q8_K ? new float[maxRows * blocksPerRow * 8] : null;
+    }
+
+    public ActivationType type() {
+        return type;
+    }
+
+    public int maxRows() {
+        return maxRows;
+    }
+
+    public int maxCols() {
+        return maxCols;
+    }
+
+    /**
+     * Quantizes rows {@code 0..rows-1}: row b is {@code x[b*stride, b*stride + n)}. For F32 only remembers
+     * {@code x} and {@code stride}.
+     */
+    public void quantize(float[] x, int stride, int rows, int n) {
+        if (rows > maxRows || n > maxCols) {
+            throw new IllegalArgumentException(rows + "×" + n + " activations exceed " + maxRows + "×" + maxCols);
+        }
+        if (type == ActivationType.F32) {
+            source = x;
+            sourceStride = stride;
+            return;
+        }
+        if (n % type.blockSize() != 0) {
+            throw new IllegalArgumentException(type + " activations need whole blocks of " + type.blockSize() + ", got " + n);
+        }
+        for (int b = 0; b < rows; b++) {
+            ActivationQuantizer.quantize(type, x, b * stride, n, this, b);
+        }
+    }
+
+    /** Floats of row b: the levels (quantized types) or the caller's values (F32), starting at {@link #offset}. */
+    public float[] values() {
+        return type == ActivationType.F32 ? source : levels;
+    }
+
+    /** Index in {@link #values()} and {@link #dequantizedValues()} of element 0 of row {@code b}. */
+    public int offset(int b) {
+        return type == ActivationType.F32 ? b * sourceStride : b * maxCols;
+    }
+
+    /** q·d per element (quantized types), or the caller's values (F32). */
+    public float[] dequantizedValues() {
+        return type == ActivationType.F32 ? source : dequantized;
+    }
+
+    /** Scale of block {@code j} of row {@code b}. */
+    public float scale(int b, int j) {
+        return scales[b * blocksPerRow + j];
+    }
+
+    /** Q8_1: s = d·Σq of block j of row b (rounded to f16, as llama.cpp stores it). */
+    public float blockSum(int b, int j) {
+        return sums[b * blocksPerRow + j];
+    }
+
+    /** Q8_K: Σq of the 16 levels {@code 16g..16g+15} of block j of row b. */
+    public int groupSum(int b, int j, int g) {
+        return (int) sums[(b * blocksPerRow + j) * 16 + g];
+    }
+
+    /** Q8_K: Σq of the 32 levels of sub-block s (s = 0..7) of block j, at {@code (row*blocks + j)*8 + s}. */
+    float[] subBlockSumArray() {
+        return subBlockSums;
+    }
+
+    float[] levelArray() {
+        return levels;
+    }
+
+    float[] dequantizedArray() {
+        return dequantized;
+    }
+
+    float[] scaleArray() {
+        return scales;
+    }
+
+    float[] sumArray() {
+        return sums;
+    }
+
+    int blocksPerRow() {
+        return blocksPerRow;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.shoal.tensor.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.shoal.tensor.SharedModels;
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.synth.SyntheticModelWriter;
+import dev.shoal.tensor.synth.SyntheticShape;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Zero allocation per generated token: after warm-up (so C2 has compiled the kernels and scalar-replaced their
+ * vectors), 50 single-sequence decode steps {@code SliceModel.forward(token, pos, cache, true)} allocate no heap
+ * bytes on the calling thread nor on any worker thread, as {@code com.sun.management.ThreadMXBean} counts them.
+ * This can fail: a capturing lambda, a boxed vector or a fresh array in the step would show up here.
+ */
+class DecodeAllocationTest {
+
+    @TempDir
+    static Path dir;
+
+    private static final int WARM_UP_STEPS = 3000;
+    private static final int MEASURED_STEPS = 50;
+    private static final int CONTEXT = 64;
+
+    @ParameterizedTest(name = "{0} {1}, {2} thread(s), {3} activations")
+    @CsvSource({"tiny, Q8_0, 1, QUANTIZED", "tiny, Q4_0, 2, QUANTIZED", "tiny, Q4_K, 1, QUANTIZED",
+        "tiny, Q6_K, 2, QUANTIZED", "tiny, F16, 1, QUANTIZED", "tiny, Q8_0, 2, F32"})
+    void decodeStepsShouldAllocateNothing(String shape, GgmlType type, int threads, ActivationMode mode) throws Exception {
+        Path file = dir.resolve(shape + "-" + type + ".gguf");
+        if (!file.toFile().exists()) {
+            new SyntheticModelWriter(SyntheticShape.named(shape), type, 11, 0.05f, null).write(file);
+        }
+        assertEquals(0, allocatedBytes(file, threads, mode), type + ": bytes allocated by " + MEASURED_STEPS + " decode steps");
+    }
+
+    @Test
+    void stories260KDecodeStepsShouldAllocateNothing() throws Exception {
+        assertEquals(0, allocatedBytes(SharedModels.require("stories260K.gguf"), 2, ActivationMode.QUANTIZED));
+    }
+
+    /** Heap bytes allocated by the caller and the pool's workers over the measured steps. */
+    static long allocatedBytes(Path file, int threads, ActivationMode mode) throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (GgufFile f = GgufFile.open(file); WorkerPool pool = new WorkerPool(threads)) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            SliceModel m = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, CONTEXT, 1, mode);
+            KvCache cache = m.newCache(CONTEXT);
+            long[] workers = pool.workerThreadIds();
+            int token = 1;
+            for (int step = 0; step < WARM_UP_STEPS; step++) {
+                token = next(m.forward(token, step % CONTEXT, cache, true), c.vocabSize());
+            }
+            long before = mx.getCurrentThreadAllocatedBytes();
+            long workersBefore = 0;
+            for (long id : workers) {
+                workersBefore += mx.getThreadAllocatedBytes(id);
+            }
+            for (int step = 0; step < MEASURED_STEPS; step++) {
+                token = next(m.forward(token, step % CONTEXT, cache, true), c.vocabSize());
+            }
+            long caller = mx.getCurrentThreadAllocatedBytes() - before;
+            long workersAfter = 0;
+            for (long id : workers) {
+                workersAfter += mx.getThreadAllocatedBytes(id);
+            }
+            return caller + (workersAfter - workersBefore);
+        }
+    }
+
+    /** Greedy next token, kept in range (any id works for an allocation check). */
+    private static int next(float[] logits, int vocab) {
+        return Math.floorMod(Greedy.argmax(logits), vocab);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.shoal.tensor.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shoal.tensor.quant.ActivationType;
+import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.QuantKernel;
+import dev.shoal.tensor.quant.QuantKernels;
+import dev.shoal.tensor.quant.QuantizedActivations;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link Matrix#multiplyBatch(QuantizedActivations, float[], int, int, int, int)} on every path: one input (rows in
+ * pairs from the two halves of the range, odd counts leave one), a few inputs (a dot per row and input), many
+ * inputs (decoded tiles of 16 rows, four rows and two inputs at a time, with leftover rows and inputs; Q4_1/Q5_1,
+ * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
+ * ranges that start and end anywhere, and with float32 and quantized activations. Every output must match the
+ * scalar reference dot of its row and input within float-summation rounding, and rows outside the range must be
+ * left alone.
+ */
+class MatrixBatchTest {
+
+    private static final int ROWS = 37;
+
+    @ParameterizedTest(name = "{0} cols={1} {2}")
+    @CsvSource({"Q8_0, 160, QUANTIZED", "Q4_0, 96, QUANTIZED", "Q4_1, 64, QUANTIZED", "Q5_0, 64, QUANTIZED",
+        "Q5_1, 96, QUANTIZED", "Q4_K, 512, QUANTIZED", "Q5_K, 256, QUANTIZED", "Q6_K, 512, QUANTIZED",
+        "F16, 72, QUANTIZED", "BF16, 40, QUANTIZED", "F32, 24, QUANTIZED", "Q8_0, 160, F32", "Q4_K, 256, F32"})
+    void everyPathShouldMatchTheScalarReference(GgmlType type, int cols, ActivationMode mode) {
+        QuantKernel k = QuantKernels.forType(type, "test");
+        SplittableRandom rnd = new SplittableRandom(type.ordinal() * 31L + cols);
+        long rowBytes = type.bytesFor(cols);
+        MemorySegment data = MemorySegment.ofArray(new byte[(int) (rowBytes * ROWS)]);
+        for (int r = 0; r < ROWS; r++) {
+            k.quantize(gaussian(rnd, cols), 0, cols, data, r * rowBytes);
+        }
+        Matrix m = new Matrix("test", k, data, rowBytes, 0, ROWS, 0, cols);
+        ActivationType at = mode == ActivationMode.F32 ? ActivationType.F32 : k.activationType();
+        for (int n : new int[] {1, 2, 3, 4, 5, 6, 9}) {
+            float[] x = gaussian(rnd, n * cols);
+            QuantizedActivations a = new QuantizedActivations(at, n, cols);
+            a.quantize(x, cols, n, cols);
+            for (int[] range : new int[][] {{0, ROWS}, {3, 30}, {5, 6}, {0, 16}}) {
+                float[] out = new float[n * ROWS];
+                java.util.Arrays.fill(out, Float.NaN);
+                m.multiplyBatch(a, out, ROWS, n, range[0], range[1]);
+                for (int b = 0; b < n; b++) {
+                    for (int r = 0; r < ROWS; r++) {
+                        float got = out[b * ROWS + r];
+                        String at2 = type + " n=" + n + " rows " + range[0] + ".." + range[1] + " input " + b + " row " + r;
+                        if (r < range[0] || r >= range[1]) {
+                            assertTrue(Float.isNaN(got), at2 + ": outside the range, written " + got);
+                            continue;
+                        }
+                        double[] ref = reference(k, data, r * rowBytes, a, b, cols);
+                        assertTrue(Math.abs(got - ref[0]) <= 1e-5 * ref[1] + 1e-30,
+                                at2 + ": " + got + " vs reference " + ref[0]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void tiledPathShouldStartAtTheBatchSizeItIsDocumentedFor() {
+        assertEquals(4, Matrix.TILE_FROM_BATCH);
+    }
+
+    /** {dot, Σ|w·x|}: the scalar reference dot for the activations' form, and the magnitude its rounding scales with. */
+    private static double[] reference(QuantKernel k, MemorySegment data, long off, QuantizedActivations a, int b, int n) {
+        float[] w = new float[n];
+        k.dequantize(data, off, w, 0, n);
+        double magnitude = 0;
+        float[] x = a.dequantizedValues();
+        for (int i = 0; i < n; i++) {
+            magnitude += Math.abs((double) w[i] * x[a.offset(b) + i]);
+        }
+        float dot = a.type() == ActivationType.F32
+                ? k.dotScalar(data, off, a.values(), a.offset(b), n)
+                : k.dotQuantizedScalar(data, off, a, b, n);
+        return new double[] {dot, magnitude};
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rnd.nextGaussian() * 0.5);
+        }
+        return v;
+    }
+}
