@@ -2,7 +2,6 @@ package dev.shoal.tensor.tokenizer;
 
 import dev.shoal.tensor.gguf.GgufMetadata;
 import java.nio.charset.StandardCharsets;
-import java.util.OptionalInt;
 
 /**
  * Byte-level BPE as llama.cpp runs it for {@code tokenizer.ggml.model = "gpt2"} (GPT-2, Llama 3, Qwen2...):
@@ -13,22 +12,19 @@ import java.util.OptionalInt;
  * <p>Symbols are token ids from the start (every single byte character is a token in these vocabularies), so a
  * merge is one hash lookup of the id pair rather than string concatenation.
  */
-public final class BpeTokenizer implements Tokenizer {
+public final class BpeTokenizer extends VocabularyTokenizer {
 
-    private final Vocabulary vocab;
     private final SpecialTokenSplitter specials;
     private final PreTokenizer pre;
     private final MergeTable merges;
-    private final boolean addBos;
     private final int[] byteTokens;   // byte value → id of its one-character token, -1 if missing
     private final byte[][] pieces;    // id → decoded bytes
 
     private BpeTokenizer(Vocabulary vocab, PreTokenizer pre, MergeTable merges, boolean addBos) {
-        this.vocab = vocab;
+        super(vocab, addBos);
         this.specials = new SpecialTokenSplitter(vocab);
         this.pre = pre;
         this.merges = merges;
-        this.addBos = addBos;
         this.byteTokens = new int[256];
         for (int b = 0; b < 256; b++) {
             Integer id = vocab.ids.get(String.valueOf(ByteLevel.charOf(b)));
@@ -165,51 +161,8 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     @Override
-    public byte[] pieceBytes(int id) {
-        vocab.check(id);
-        return pieces[id].clone();
-    }
-
-    @Override
-    public String tokenText(int id) {
-        vocab.check(id);
-        return vocab.texts[id];
-    }
-
-    @Override
-    public TokenType tokenType(int id) {
-        vocab.check(id);
-        return vocab.types[id];
-    }
-
-    @Override
-    public OptionalInt tokenId(String text) {
-        return vocab.id(text);
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.size();
-    }
-
-    @Override
-    public int bos() {
-        return vocab.bos;
-    }
-
-    @Override
-    public int eos() {
-        return vocab.eos;
-    }
-
-    @Override
-    public boolean isEndOfGeneration(int id) {
-        return id >= 0 && vocab.endOfGeneration.get(id);
-    }
-
-    @Override
-    public boolean addBosByDefault() {
-        return addBos;
+    byte[][] pieces() {
+        return pieces;
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.shoal.tensor.tokenizer;
 
 import dev.shoal.tensor.gguf.GgufMetadata;
 import java.nio.charset.StandardCharsets;
-import java.util.OptionalInt;
 import java.util.PriorityQueue;
 
 /**
@@ -12,22 +11,19 @@ import java.util.PriorityQueue;
  * token with the highest score first, leftmost on ties — starting from single characters. A final symbol that is
  * not a token (only ever a single character) falls back to its UTF-8 bytes as {@code <0xXX>} tokens.
  */
-public final class SpmTokenizer implements Tokenizer {
+public final class SpmTokenizer extends VocabularyTokenizer {
 
     private static final char SPACE_MARK = '\u2581'; // ▁
 
-    private final Vocabulary vocab;
     private final SpecialTokenSplitter specials;
     private final boolean addSpacePrefix;
-    private final boolean addBos;
     private final int[] byteTokens;    // byte value → id used for fallback
     private final byte[][] pieces;     // id → decoded bytes
 
     private SpmTokenizer(Vocabulary vocab, boolean addSpacePrefix, boolean addBos) {
-        this.vocab = vocab;
+        super(vocab, addBos);
         this.specials = new SpecialTokenSplitter(vocab);
         this.addSpacePrefix = addSpacePrefix;
-        this.addBos = addBos;
         this.byteTokens = new int[256];
         for (int b = 0; b < 256; b++) {
             Integer id = vocab.ids.get(String.format("<0x%02X>", b));
@@ -154,51 +150,8 @@ public final class SpmTokenizer implements Tokenizer {
     }
 
     @Override
-    public byte[] pieceBytes(int id) {
-        vocab.check(id);
-        return pieces[id].clone();
-    }
-
-    @Override
-    public String tokenText(int id) {
-        vocab.check(id);
-        return vocab.texts[id];
-    }
-
-    @Override
-    public TokenType tokenType(int id) {
-        vocab.check(id);
-        return vocab.types[id];
-    }
-
-    @Override
-    public OptionalInt tokenId(String text) {
-        return vocab.id(text);
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocab.size();
-    }
-
-    @Override
-    public int bos() {
-        return vocab.bos;
-    }
-
-    @Override
-    public int eos() {
-        return vocab.eos;
-    }
-
-    @Override
-    public boolean isEndOfGeneration(int id) {
-        return id >= 0 && vocab.endOfGeneration.get(id);
-    }
-
-    @Override
-    public boolean addBosByDefault() {
-        return addBos;
+    byte[][] pieces() {
+        return pieces;
     }
 
     @Override

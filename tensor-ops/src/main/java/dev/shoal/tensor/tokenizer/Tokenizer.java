@@ -8,7 +8,7 @@ import java.util.OptionalInt;
  * {@code tokenizer.ggml.model = "llama"}, byte-level BPE with a pre-tokenizer chosen by {@code tokenizer.ggml.pre}
  * for {@code "gpt2"}. Instances are immutable and safe to share between threads.
  */
-public sealed interface Tokenizer permits SpmTokenizer, BpeTokenizer {
+public sealed interface Tokenizer permits VocabularyTokenizer {
 
     /** Builds the tokenizer the metadata describes; an unsupported model or pre-tokenizer raises IllegalArgumentException. */
     static Tokenizer fromGguf(GgufMetadata md) {
