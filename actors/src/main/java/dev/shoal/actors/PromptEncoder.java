@@ -13,13 +13,13 @@ import java.util.List;
  * model wants one and the template did not already print it. Raw text is encoded as plain text, with BOS when the
  * model wants one (or the prompt is empty, so there is something to continue from).
  */
-final class PromptEncoder {
+public final class PromptEncoder {
 
     private PromptEncoder() {
     }
 
     /** @throws dev.shoal.tensor.chat.ChatTemplateException when the template refuses the messages */
-    static int[] encode(Tokenizer tokenizer, ChatTemplate template, Prompt prompt) {
+    public static int[] encode(Tokenizer tokenizer, ChatTemplate template, Prompt prompt) {
         return switch (prompt) {
             case Prompt.Chat c -> templated(tokenizer, template, c.messages());
             case Prompt.Text t when t.template() -> {

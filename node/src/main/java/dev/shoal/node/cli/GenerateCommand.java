@@ -1,13 +1,13 @@
 package dev.shoal.node.cli;
 
-import dev.shoal.tensor.chat.ChatMessage;
+import dev.shoal.actors.PromptEncoder;
+import dev.shoal.actors.api.Prompt;
 import dev.shoal.tensor.generate.GenerationResult;
 import dev.shoal.tensor.generate.Generator;
 import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.sample.GenerationLimits;
 import dev.shoal.tensor.sample.SamplingParams;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -48,19 +48,9 @@ final class GenerateCommand {
         }
         List<String> stops = f.has("stop") ? List.of(f.string("stop")) : List.of();
         try (LocalModel lm = LocalModel.open(path, threads, context)) {
-            int[] ids;
-            if (f.flag("chat")) {
-                List<ChatMessage> messages = new ArrayList<>();
-                if (f.has("system")) {
-                    messages.add(ChatMessage.system(f.string("system")));
-                }
-                messages.add(ChatMessage.user(prompt));
-                String rendered = lm.chatTemplate().render(messages, true);
-                ids = lm.tokenizer().encode(rendered, lm.tokenizer().addBosByDefault()
-                        && !rendered.startsWith(lm.chatTemplate().bosToken()), true);
-            } else {
-                ids = lm.tokenizer().encode(prompt, lm.tokenizer().addBosByDefault() || prompt.isEmpty(), false);
-            }
+            // the same encoding the HTTP APIs use: templated text parses special tokens, BOS as the model wants
+            int[] ids = PromptEncoder.encode(lm.tokenizer(), lm.chatTemplate(),
+                    new Prompt.Text(prompt, f.flag("chat"), f.has("system") ? f.string("system") : null));
             GenerationResult r = Generator.generate(lm, ids, params, new GenerationLimits(maxTokens, lm.context()),
                     stops, text -> {
                         out.print(text);

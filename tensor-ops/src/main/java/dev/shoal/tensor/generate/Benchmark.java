@@ -121,8 +121,7 @@ public final class Benchmark {
     public static long bytesPerToken(SliceWeights w) {
         long n = w.output() == null ? 0 : w.output().byteSize();
         for (LayerWeights l : w.layers()) {
-            n += l.wq().byteSize() + l.wk().byteSize() + l.wv().byteSize() + l.wo().byteSize() + l.gate().byteSize()
-                    + l.up().byteSize() + l.down().byteSize();
+            n += l.matrixBytes();
         }
         return n;
     }

@@ -49,8 +49,4 @@ public final class KvCache {
     public float[] values(int localLayer) {
         return values[localLayer];
     }
-
-    public long byteSize() {
-        return 2L * keys.length * (long) capacity * stride * Float.BYTES;
-    }
 }

@@ -15,8 +15,13 @@ public record LayerWeights(
         float[] ffnNorm,
         Matrix gate, Matrix up, Matrix down) {
 
-    long byteSize() {
+    /** Bytes of the seven matrices: what one decode step streams for this layer. */
+    public long matrixBytes() {
         return wq.byteSize() + wk.byteSize() + wv.byteSize() + wo.byteSize() + gate.byteSize() + up.byteSize()
-                + down.byteSize() + 4L * (attnNorm.length + ffnNorm.length);
+                + down.byteSize();
+    }
+
+    long byteSize() {
+        return matrixBytes() + 4L * (attnNorm.length + ffnNorm.length);
     }
 }

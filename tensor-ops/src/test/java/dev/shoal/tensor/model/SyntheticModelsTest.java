@@ -11,7 +11,6 @@ import dev.shoal.tensor.synth.SyntheticShape;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -134,10 +133,5 @@ class SyntheticModelsTest {
             den += (double) ref[i] * ref[i];
         }
         return num / den;
-    }
-
-    @BeforeAll
-    static void shapesExist() {
-        SyntheticShape.named("tiny");
     }
 }
