@@ -1,7 +1,8 @@
 package dev.shoal.tensor.generate;
 
 import dev.shoal.tensor.model.KvCache;
-import dev.shoal.tensor.model.SliceModel;
+import dev.shoal.tensor.model.StepModel;
+import dev.shoal.tensor.tokenizer.Tokenizer;
 import dev.shoal.tensor.sample.StopReason;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,8 +23,9 @@ public final class BatchScheduler implements AutoCloseable {
 
     private static final long IDLE_POLL_MILLIS = 50;
 
-    private final LocalModel lm;
-    private final SliceModel model;
+    private final StepModel model;
+    private final Tokenizer tokenizer;
+    private final int context;
     private final int maxSequences;
     private final int maxQueue;
     private final ArrayBlockingQueue<Sequence> queue;
@@ -47,6 +49,8 @@ public final class BatchScheduler implements AutoCloseable {
         KvCache cache;
         long promptNanos;
         long decodeStart;
+        /** Generated tokens already reported through {@link SequenceListener#onToken}. */
+        int reported;
 
         Sequence(SequenceRequest request, SequenceListener listener) {
             this.request = request;
@@ -67,12 +71,22 @@ public final class BatchScheduler implements AutoCloseable {
      * @param maxQueue     the most sequences waiting to join
      */
     public BatchScheduler(LocalModel model, int maxSequences, int maxQueue) {
+        this(model.model(), model.tokenizer(), model.context(), maxSequences, maxQueue);
+    }
+
+    /**
+     * @param model     the forward pass (one node's model, or a cluster's supervisor end)
+     * @param tokenizer the model's tokenizer (sampling range, end-of-generation ids, text)
+     * @param context   the longest sequence (prompt + generated) the model's caches hold
+     */
+    public BatchScheduler(StepModel model, Tokenizer tokenizer, int context, int maxSequences, int maxQueue) {
         if (maxSequences < 1 || maxQueue < 0) {
             throw new IllegalArgumentException("maxSequences must be ≥ 1 and maxQueue ≥ 0");
         }
-        this.lm = model;
-        this.model = model.model();
-        this.maxSequences = Math.min(maxSequences, this.model.maxBatch());
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.context = context;
+        this.maxSequences = Math.min(maxSequences, model.maxBatch());
         this.maxQueue = maxQueue;
         this.queue = new ArrayBlockingQueue<>(Math.max(1, maxQueue));
         this.tokens = new int[this.maxSequences];
@@ -87,8 +101,8 @@ public final class BatchScheduler implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the scheduler is closed");
         }
-        int ctx = Math.min(request.limits().contextLength(), lm.context());
-        int[] prompt = SequenceState.checkedPrompt(lm.tokenizer(), request.prompt(), ctx);
+        int ctx = Math.min(request.limits().contextLength(), context);
+        int[] prompt = SequenceState.checkedPrompt(tokenizer, request.prompt(), ctx);
         Sequence s = new Sequence(new SequenceRequest(prompt, request.sampling(), request.limits(), request.stops()),
                 listener);
         if (maxQueue == 0 || !queue.offer(s)) {
@@ -145,8 +159,8 @@ public final class BatchScheduler implements AutoCloseable {
                 return;
             }
             SequenceRequest r = s.request;
-            int ctx = Math.min(r.limits().contextLength(), lm.context());
-            s.state = new SequenceState(lm.tokenizer(), r.prompt(), r.sampling(), r.limits(), r.stops(), ctx);
+            int ctx = Math.min(r.limits().contextLength(), context);
+            s.state = new SequenceState(tokenizer, r.prompt(), r.sampling(), r.limits(), r.stops(), ctx);
             if (s.cancelled) {
                 s.state.cancel();
                 s.listener.onDone(s.state.result(0, 0));
@@ -160,13 +174,15 @@ public final class BatchScheduler implements AutoCloseable {
                 float[] logits = Generator.prefill(model, r.prompt(), s.cache);
                 s.decodeStart = System.nanoTime();
                 s.promptNanos = s.decodeStart - t0;
-                if (s.state.advance(logits, s::accept) && !s.cancelled) {
+                boolean more = s.state.advance(logits, s::accept);
+                reportTokens(s);
+                if (more && !s.cancelled) {
                     active.add(s);
                 } else {
                     done(s);
                 }
             } catch (RuntimeException e) {
-                s.listener.onError(e);
+                fail(s, e);
             }
         }
     }
@@ -194,14 +210,17 @@ public final class BatchScheduler implements AutoCloseable {
             model.forward(n, tokens, positions, caches, want);
         } catch (RuntimeException e) {
             for (Sequence s : active) {
-                s.listener.onError(e);
+                fail(s, e);
             }
             active.clear();
+            java.util.Arrays.fill(caches, null);
             return;
         }
         for (int b = 0, i = 0; b < n; b++, i++) {
             Sequence s = active.get(i);
-            if (!s.state.advance(model.logits(b), s::accept) || s.cancelled) {
+            boolean more = s.state.advance(model.logits(b), s::accept);
+            reportTokens(s);
+            if (!more || s.cancelled) {
                 if (s.cancelled) {
                     s.state.cancel();
                 }
@@ -212,7 +231,28 @@ public final class BatchScheduler implements AutoCloseable {
         java.util.Arrays.fill(caches, null);
     }
 
+    /** Tells the listener of the tokens sampled since the last report. */
+    private static void reportTokens(Sequence s) {
+        int generated = s.state.generatedCount();
+        for (; s.reported < generated; s.reported++) {
+            s.listener.onToken(s.state.generatedId(s.reported));
+        }
+    }
+
+    private void fail(Sequence s, RuntimeException e) {
+        releaseCache(s);
+        s.listener.onError(e);
+    }
+
+    private void releaseCache(Sequence s) {
+        if (s.cache != null) {
+            model.release(s.cache);
+            s.cache = null;
+        }
+    }
+
     private void done(Sequence s) {
+        releaseCache(s);
         long now = System.nanoTime();
         GenerationResult r = s.state.result(s.promptNanos, s.decodeStart == 0 ? 0 : now - s.decodeStart);
         if (r.stopReason() == null) {

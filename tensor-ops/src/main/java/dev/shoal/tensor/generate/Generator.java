@@ -2,6 +2,7 @@ package dev.shoal.tensor.generate;
 
 import dev.shoal.tensor.model.KvCache;
 import dev.shoal.tensor.model.SliceModel;
+import dev.shoal.tensor.model.StepModel;
 import dev.shoal.tensor.sample.GenerationLimits;
 import dev.shoal.tensor.sample.SamplingParams;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class Generator {
     }
 
     /** Runs the prompt through the model in batches; the logits after its last token. */
-    static float[] prefill(SliceModel m, int[] prompt, KvCache cache) {
+    static float[] prefill(StepModel m, int[] prompt, KvCache cache) {
         int batch = m.maxBatch();
         int[] tokens = new int[batch];
         int[] positions = new int[batch];

@@ -70,6 +70,16 @@ final class SequenceState {
         return prompt.length + generated - 1;
     }
 
+    /** Tokens sampled so far. */
+    int generatedCount() {
+        return generated;
+    }
+
+    /** The {@code i}-th sampled token. */
+    int generatedId(int i) {
+        return ids[i];
+    }
+
     int lastToken() {
         return ids[generated - 1];
     }

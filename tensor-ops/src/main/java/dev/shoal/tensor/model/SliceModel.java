@@ -20,7 +20,7 @@ import java.util.List;
  * matrices that read it ({@link InputActivations}). Work goes to the {@link WorkerPool} through task objects
  * made once here, so a step hands the pool no new objects.
  */
-public final class SliceModel {
+public final class SliceModel implements StepModel {
 
     private final ModelConfig c;
     private final Slice s;
@@ -185,11 +185,13 @@ public final class SliceModel {
         return maxContext;
     }
 
+    @Override
     public int maxBatch() {
         return maxBatch;
     }
 
     /** A fresh KV cache for one sequence on this slice. */
+    @Override
     public KvCache newCache(int capacity) {
         if (capacity > maxContext) {
             throw new IllegalArgumentException("context " + capacity + " exceeds this model instance's " + maxContext);
@@ -211,6 +213,7 @@ public final class SliceModel {
     }
 
     /** The logits of batch row {@code b} after a {@link #forward} that wanted them. */
+    @Override
     public float[] logits(int b) {
         return logits[b];
     }
@@ -221,6 +224,7 @@ public final class SliceModel {
      * stored before attention, so a prompt's tokens see each other causally. On the last stage fills
      * {@link #logits(int)} for the rows where {@code wantLogits[b]}.
      */
+    @Override
     public void forward(int count, int[] tokens, int[] positions, KvCache[] caches, boolean[] wantLogits) {
         if (count < 1 || count > maxBatch) {
             throw new IllegalArgumentException("batch of " + count + " tokens; this instance takes 1.." + maxBatch);
