@@ -1,0 +1,61 @@
+package dev.shoal.actors.api;
+
+import java.util.List;
+
+/**
+ * A snapshot of the cluster.
+ *
+ * @param self      this node's name
+ * @param leader    the leader's node name, or null while there is none
+ * @param members   every member Pekko knows, in address order
+ * @param instances every model instance the placement coordinator runs
+ */
+public record ClusterState(String self, String leader, List<Member> members, List<Instance> instances) {
+
+    public ClusterState {
+        members = List.copyOf(members);
+        instances = List.copyOf(instances);
+    }
+
+    /**
+     * @param status       Pekko's member status, lower case ({@code up}, {@code joining}, {@code leaving}, ...)
+     * @param capabilities what the node offers, or null before it has said
+     */
+    public record Member(String node, String address, String status, boolean reachable, List<String> roles,
+                         Capabilities capabilities) {
+        public Member {
+            roles = List.copyOf(roles);
+        }
+    }
+
+    /** What a node offers the planner. */
+    public record Capabilities(long memoryBudgetBytes, long usedBytes, int cores, List<String> modelFiles) {
+        public Capabilities {
+            modelFiles = List.copyOf(modelFiles);
+        }
+    }
+
+    /**
+     * One placed model.
+     *
+     * @param mode   {@code replicas}, {@code pipeline}, {@code tensor} or {@code hybrid}
+     * @param state  {@code loading}, {@code ready} or {@code failed}
+     * @param detail why it failed, or null
+     */
+    public record Instance(String model, String mode, String state, List<Slice> slices, String detail) {
+        public Instance {
+            slices = List.copyOf(slices);
+        }
+    }
+
+    /**
+     * One node's part of an instance.
+     *
+     * @param stage pipeline stage (0 for replicas and pure tensor)
+     * @param rank  tensor rank within the stage (0 for replicas and pipeline)
+     * @param slice the slice in the engine's notation (layers, KV heads, FFN columns, vocabulary rows)
+     * @param bytes memory the slice takes with its KV cache
+     */
+    public record Slice(String node, int stage, int rank, String slice, long bytes) {
+    }
+}
