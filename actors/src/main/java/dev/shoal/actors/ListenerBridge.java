@@ -49,6 +49,11 @@ final class ListenerBridge implements SequenceListener {
     }
 
     @Override
+    public void onToken(int id) {
+        guarded(() -> listener.onToken(id));
+    }
+
+    @Override
     public void onDone(GenerationResult r) {
         long total = System.nanoTime() - submittedNanos;
         guarded(() -> listener.onComplete(new Completion(r.promptTokens(), r.generatedTokens(), r.stopReason(),

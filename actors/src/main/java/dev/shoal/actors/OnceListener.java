@@ -9,14 +9,14 @@ import dev.shoal.actors.api.ServiceError;
  * after it. Events come from the engine thread, but a refusal or an admission timeout is reported from the thread
  * completing the ask, which could otherwise race with a late admission.
  */
-final class OnceListener implements GenerationListener {
+public final class OnceListener implements GenerationListener {
 
     private final GenerationListener delegate;
     /** Run once, after the terminal event (the service's in-flight count). */
     private final Runnable onFinish;
     private boolean finished;
 
-    OnceListener(GenerationListener delegate, Runnable onFinish) {
+    public OnceListener(GenerationListener delegate, Runnable onFinish) {
         this.delegate = delegate;
         this.onFinish = onFinish;
     }
@@ -32,6 +32,13 @@ final class OnceListener implements GenerationListener {
     public synchronized void onText(String text) {
         if (!finished) {
             delegate.onText(text);
+        }
+    }
+
+    @Override
+    public synchronized void onToken(int id) {
+        if (!finished) {
+            delegate.onToken(id);
         }
     }
 

@@ -31,7 +31,23 @@ public final class PromptEncoder {
                 yield templated(tokenizer, template, messages);
             }
             case Prompt.Text t -> tokenizer.encode(t.text(), tokenizer.addBosByDefault() || t.text().isEmpty(), false);
+            case Prompt.Continuation c -> {
+                int[] head = encode(tokenizer, template, c.original());
+                int[] ids = java.util.Arrays.copyOf(head, head.length + c.generated().length);
+                System.arraycopy(checkedIds(tokenizer, c.generated()), 0, ids, head.length, c.generated().length);
+                yield ids;
+            }
         };
+    }
+
+    private static int[] checkedIds(Tokenizer tokenizer, int[] ids) {
+        for (int id : ids) {
+            if (id < 0 || id >= tokenizer.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of "
+                        + tokenizer.vocabSize());
+            }
+        }
+        return ids.clone();
     }
 
     private static int[] templated(Tokenizer tokenizer, ChatTemplate template, List<ChatMessage> messages) {

@@ -1,9 +1,20 @@
 package dev.shoal.actors.api;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.shoal.tensor.chat.ChatMessage;
 import java.util.List;
 
-/** What to generate from: chat messages rendered through the model's template, or raw text. */
+/**
+ * What to generate from: chat messages rendered through the model's template, raw text, or a generation to
+ * continue. Jobs cross
+ * the cluster (Jackson CBOR), hence the type tags.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = Prompt.Chat.class, name = "chat"),
+    @JsonSubTypes.Type(value = Prompt.Text.class, name = "text"),
+    @JsonSubTypes.Type(value = Prompt.Continuation.class, name = "continuation")})
 public sealed interface Prompt {
 
     /** Rendered with the model's chat template, generation prompt added. */
@@ -15,5 +26,12 @@ public sealed interface Prompt {
      * false feeds it as is (OpenAI /v1/completions, Ollama raw mode), with BOS when the model wants one.
      */
     record Text(String text, boolean template, String system) implements Prompt {
+    }
+
+    /**
+     * {@code original} as ids followed by {@code generated}: how a cluster continues a generation on a new
+     * placement after a node died, from the tokens the client has already been sent.
+     */
+    record Continuation(Prompt original, int[] generated) implements Prompt {
     }
 }

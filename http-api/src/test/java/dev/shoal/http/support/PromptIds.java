@@ -28,6 +28,7 @@ public record PromptIds(int[] ids, List<String> templateStops) {
                 yield chat(lm, messages);
             }
             case Prompt.Text t -> new PromptIds(raw(lm, t.text()), List.of());
+            case Prompt.Continuation c -> throw new IllegalArgumentException("continuations are the cluster's");
         };
     }
 

@@ -1,0 +1,205 @@
+package dev.shoal.actors.cluster;
+
+import dev.shoal.actors.ActorInferenceService;
+import dev.shoal.actors.OnceListener;
+import dev.shoal.actors.api.ClusterState;
+import dev.shoal.actors.api.ClusterView;
+import dev.shoal.actors.api.GenerationHandle;
+import dev.shoal.actors.api.GenerationJob;
+import dev.shoal.actors.api.GenerationListener;
+import dev.shoal.actors.api.InferenceService;
+import dev.shoal.actors.api.LoadedModel;
+import dev.shoal.actors.api.ModelEntry;
+import dev.shoal.actors.api.PlacementPreview;
+import dev.shoal.actors.api.ServiceError;
+import dev.shoal.config.PlacementSettings;
+import dev.shoal.membership.NodeProfile;
+import dev.shoal.sharding.ModelShape;
+import dev.shoal.tensor.gguf.GgufFile;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * The node's {@link InferenceService} in a cluster: every generation asks the placement coordinator where its
+ * model runs (this node's own copy, another node's replica, or a distributed instance) through a
+ * {@link RemoteStream}, which also replays it if the node running it dies. Model listings are this node's own
+ * (a request names a model file this node has; its shape goes to the planner). Also the {@link ClusterView}.
+ */
+public final class ClusterInferenceService implements InferenceService, ClusterView {
+
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+    private static final AtomicLong STREAMS = new AtomicLong();
+
+    private final ActorSystem<?> system;
+    private final ActorInferenceService local;
+    private final ActorRef<PlacementCoordinator.Command> coordinator;
+    private final ActorRef<NodeAgent.Command> agent;
+    private final Duration routeTimeout;
+    private final Map<String, CachedShape> shapes = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    private record CachedShape(long modifiedMillis, long size, ModelShape shape) {
+    }
+
+    /**
+     * @param routeTimeout how long a request may wait for a placement (loading the slices included)
+     */
+    public ClusterInferenceService(ActorSystem<?> system, ActorInferenceService local,
+                                   ActorRef<PlacementCoordinator.Command> coordinator,
+                                   ActorRef<NodeAgent.Command> agent, PlacementSettings placement,
+                                   Duration routeTimeout) {
+        this.system = system;
+        this.local = local;
+        this.coordinator = coordinator;
+        this.agent = agent;
+        this.routeTimeout = routeTimeout.plus(placement.loadTimeout());
+    }
+
+    @Override
+    public List<ModelEntry> models() {
+        return local.models();
+    }
+
+    @Override
+    public Optional<ModelEntry> find(String name) {
+        return local.find(name);
+    }
+
+    @Override
+    public List<LoadedModel> loaded() {
+        return local.loaded();
+    }
+
+    @Override
+    public GenerationHandle submit(GenerationJob job, GenerationListener listener) {
+        Optional<ModelEntry> entry = job == null || job.model() == null ? Optional.empty() : local.find(job.model());
+        if (entry.isEmpty()) {
+            listener.onError(new ServiceError.ModelNotFound(job == null ? null : job.model()));
+            return () -> { };
+        }
+        ModelShape shape;
+        try {
+            shape = shapeOf(entry.get());
+        } catch (IOException | RuntimeException e) {
+            listener.onError(new ServiceError.Internal("cannot read model '" + job.model() + "': " + e.getMessage()));
+            return () -> { };
+        }
+        inFlight.incrementAndGet();
+        OnceListener once = new OnceListener(listener, inFlight::decrementAndGet);
+        GenerationJob named = new GenerationJob(entry.get().name(), job.prompt(), job.sampling(), job.maxTokens(),
+                job.stop(), job.keepAlive());
+        ActorRef<RemoteStream.Command> stream = system.systemActorOf(
+                RemoteStream.create(named, once, entry.get().path().getFileName().toString(), shape, coordinator,
+                        agent, local, routeTimeout),
+                "shoal-stream-" + STREAMS.incrementAndGet(), Props.empty());
+        return () -> stream.tell(RemoteStream.Cancel.INSTANCE);
+    }
+
+    private ModelShape shapeOf(ModelEntry e) throws IOException {
+        String key = e.path().toString();
+        CachedShape cached = shapes.get(key);
+        if (cached != null && cached.modifiedMillis() == e.modified().toEpochMilli() && cached.size() == e.sizeBytes()) {
+            return cached.shape();
+        }
+        try (GgufFile file = GgufFile.open(e.path())) {
+            ModelShape shape = ModelShape.of(file);
+            shapes.put(key, new CachedShape(e.modified().toEpochMilli(), e.sizeBytes(), shape));
+            return shape;
+        }
+    }
+
+    /** Generations running or waiting here (cluster routed and local). */
+    public int inFlight() {
+        return inFlight.get() + local.inFlight();
+    }
+
+    /** Completes when nothing is in flight here, or at {@code deadline}. */
+    public CompletionStage<Done> drain(Duration deadline) {
+        CompletableFuture<Done> drained = new CompletableFuture<>();
+        long end = System.nanoTime() + deadline.toNanos();
+        var poll = system.scheduler().scheduleAtFixedRate(Duration.ZERO, Duration.ofMillis(50), () -> {
+            if (inFlight() == 0 || System.nanoTime() >= end) {
+                drained.complete(Done.getInstance());
+            }
+        }, system.executionContext());
+        drained.whenComplete((d, e) -> poll.cancel());
+        return drained;
+    }
+
+    // ---- ClusterView
+
+    @Override
+    public CompletionStage<ClusterState> state() {
+        CompletionStage<PlacementCoordinator.Instances> instances = AskPattern.ask(coordinator,
+                PlacementCoordinator.GetInstances::new, ASK_TIMEOUT, system.scheduler());
+        return instances.thenApply(this::snapshot);
+    }
+
+    private ClusterState snapshot(PlacementCoordinator.Instances known) {
+        Cluster cluster = Cluster.get(system);
+        var state = cluster.state();
+        Map<String, NodeProfile> byAddress = new HashMap<>();
+        known.nodes().forEach(n -> byAddress.put(n.address(), n));
+        List<ClusterState.Member> members = new ArrayList<>();
+        for (Member m : state.getMembers()) {
+            String address = m.address().toString();
+            NodeProfile p = byAddress.get(address);
+            members.add(new ClusterState.Member(p == null ? address : p.nodeName(), address,
+                    m.status().toString().toLowerCase(Locale.ROOT), !state.getUnreachable().contains(m),
+                    List.copyOf(CollectionConverters.asJava(m.roles())),
+                    p == null ? null : new ClusterState.Capabilities(p.memoryBudgetBytes(), p.usedBytes(), p.cores(),
+                            p.modelFiles())));
+        }
+        String self = cluster.selfMember().address().toString();
+        NodeProfile me = byAddress.get(self);
+        var leader = state.getLeader();
+        String leaderName = leader == null ? null
+                : byAddress.containsKey(leader.toString()) ? byAddress.get(leader.toString()).nodeName()
+                : leader.toString();
+        return new ClusterState(me == null ? self : me.nodeName(), leaderName, members, known.instances());
+    }
+
+    @Override
+    public CompletionStage<PlacementPreview> preview(String model, String mode) {
+        String m = mode == null ? null : mode.toLowerCase(Locale.ROOT);
+        if (m != null && !PlacementSettings.MODES.contains(m)) {
+            return CompletableFuture.completedFuture(new PlacementPreview.Unavailable(model,
+                    "unknown placement mode '" + mode + "'; use one of auto, replicas, pipeline, tensor, hybrid"));
+        }
+        Optional<ModelEntry> entry = model == null ? Optional.empty() : local.find(model);
+        if (entry.isEmpty()) {
+            return CompletableFuture.completedFuture(new PlacementPreview.Unavailable(model,
+                    "model '" + model + "' is not in this node's models directory"));
+        }
+        ModelShape shape;
+        try {
+            shape = shapeOf(entry.get());
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.completedFuture(new PlacementPreview.Unavailable(model,
+                    "cannot read model '" + model + "': " + e.getMessage()));
+        }
+        String file = entry.get().path().getFileName().toString();
+        return AskPattern.ask(coordinator,
+                replyTo -> new PlacementCoordinator.Preview(entry.get().name(), file, shape, m, replyTo), ASK_TIMEOUT,
+                system.scheduler());
+    }
+}

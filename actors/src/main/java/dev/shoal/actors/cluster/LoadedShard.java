@@ -1,0 +1,95 @@
+package dev.shoal.actors.cluster;
+
+import dev.shoal.tensor.chat.ChatTemplate;
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.model.ModelConfig;
+import dev.shoal.tensor.model.SliceWeights;
+import dev.shoal.tensor.model.WorkerPool;
+import dev.shoal.tensor.tokenizer.Tokenizer;
+import dev.shoal.transport.step.DistributedStepModel;
+import dev.shoal.transport.step.ShardRuntime;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * One position's slice in memory the worker owns (copied out of the file, so the node's resident memory is the
+ * slice, not the model) and its end of the instance's Aeron step plane: the supervisor's {@link DistributedStepModel}
+ * at position 0 (with the tokenizer and chat template the supervisor needs), a {@link ShardRuntime} elsewhere.
+ */
+final class LoadedShard implements AutoCloseable {
+
+    private final Arena arena;
+    private final WorkerPool pool;
+    final long bytes;
+    final ShardRuntime runtime;
+    final DistributedStepModel model;
+    final Tokenizer tokenizer;
+    final ChatTemplate template;
+
+    private LoadedShard(Arena arena, WorkerPool pool, long bytes, ShardRuntime runtime, DistributedStepModel model,
+                        Tokenizer tokenizer, ChatTemplate template) {
+        this.arena = arena;
+        this.pool = pool;
+        this.bytes = bytes;
+        this.runtime = runtime;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.template = template;
+    }
+
+    /** Reads the slice from the node's copy of the model file and opens this position's Aeron channels. */
+    static LoadedShard load(ShardSpec spec, ShardHost host, Consumer<RuntimeException> onFailure) throws IOException {
+        Path path = host.modelsDir().resolve(spec.fileName());
+        Arena arena = Arena.ofShared();
+        WorkerPool pool = null;
+        try (GgufFile file = GgufFile.open(path)) {
+            ModelConfig c = ModelConfig.fromGguf(file);
+            SliceWeights weights = SliceWeights.load(file, c, spec.slice().validate(c)).compact(arena);
+            pool = new WorkerPool(host.threads());
+            if (spec.position() == 0) {
+                Tokenizer tokenizer = Tokenizer.fromGguf(file.metadata());
+                ChatTemplate template = ChatTemplate.fromGguf(file.metadata());
+                DistributedStepModel model = new DistributedStepModel(host.aeron(), spec.wiring(), weights, pool,
+                        spec.context(), spec.maxBatch(), host.transport());
+                return new LoadedShard(arena, pool, weights.byteSize(), null, model, tokenizer, template);
+            }
+            ShardRuntime runtime = new ShardRuntime(host.aeron(), spec.wiring(), spec.position(), weights, pool,
+                    spec.context(), spec.maxBatch(), host.transport(), onFailure);
+            return new LoadedShard(arena, pool, weights.byteSize(), runtime, null, null, null);
+        } catch (IOException | RuntimeException e) {
+            if (pool != null) {
+                pool.close();
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Blocks until every channel of this position is connected; then a worker starts its step loop. */
+    void connect(Duration timeout) {
+        if (runtime != null) {
+            runtime.awaitConnected(timeout);
+            runtime.start();
+        } else {
+            model.awaitConnected(timeout);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (runtime != null) {
+                runtime.close();
+            }
+            if (model != null) {
+                model.close();
+            }
+        } finally {
+            pool.close();
+            arena.close();
+        }
+    }
+}

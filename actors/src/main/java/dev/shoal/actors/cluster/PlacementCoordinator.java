@@ -1,0 +1,681 @@
+package dev.shoal.actors.cluster;
+
+import dev.shoal.actors.api.ClusterState;
+import dev.shoal.actors.api.PlacementPreview;
+import dev.shoal.config.PlacementSettings;
+import dev.shoal.membership.NodeProfile;
+import dev.shoal.sharding.Assignment;
+import dev.shoal.sharding.Link;
+import dev.shoal.sharding.LinkMatrix;
+import dev.shoal.sharding.ModelShape;
+import dev.shoal.sharding.NodeCapability;
+import dev.shoal.sharding.NodeId;
+import dev.shoal.sharding.Placement;
+import dev.shoal.sharding.PlacementMode;
+import dev.shoal.sharding.PlacementRequest;
+import dev.shoal.sharding.PlanDiff;
+import dev.shoal.sharding.Planner;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocation;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * The cluster singleton that decides where models run. It knows every node's {@link NodeProfile} (from the
+ * {@link NodeAgent}s the receptionist lists) and which members are unreachable; for a request it plans with the
+ * pure {@link Planner} and either routes to a replica (least in-flight requests first) or builds a distributed
+ * instance: one {@link ShardWorker} entity per position, put on its node by external shard allocation, loaded, then
+ * connected over Aeron, then serving through its supervisor.
+ *
+ * <p>Membership changes: a change marks every placement as planned on old membership; the next request for an idle
+ * model (nothing in flight) re-plans, and {@link PlanDiff} decides whether to move — so a better plan is adopted
+ * between requests, never under one. An instance that lost a peer ({@link InstanceBroken}) is torn down; requests
+ * wait until membership says which node is gone (or the settle timeout passes) and are then placed afresh on the
+ * reachable nodes. In-flight requests replay themselves ({@link RemoteStream}).
+ */
+public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordinator.Command> {
+
+    public sealed interface Command {
+    }
+
+    /** Where does a request for {@code model} run? {@code from} is the asking node's agent. */
+    public record Route(String model, String fileName, ModelShape shape, ActorRef<NodeAgent.Command> from,
+                        ActorRef<RouteReply> replyTo) implements Command, ClusterMessage {
+    }
+
+    /** A routed request ended (see {@link RouteReply}'s route keys). */
+    public record Released(String routeKey) implements Command, ClusterMessage {
+    }
+
+    public record ShardLoaded(String instanceId, int position, ActorRef<ShardWorker.Command> worker, long bytes)
+            implements Command, ClusterMessage {
+    }
+
+    public record ShardFailed(String instanceId, int position, String reason) implements Command, ClusterMessage {
+    }
+
+    public record ShardConnected(String instanceId, int position) implements Command, ClusterMessage {
+    }
+
+    /** A position lost a peer (Aeron timed out): the instance cannot step any more. */
+    public record InstanceBroken(String instanceId, String reason) implements Command, ClusterMessage {
+    }
+
+    public record GetInstances(ActorRef<Instances> replyTo) implements Command, ClusterMessage {
+    }
+
+    /** The placements and the profiles of the nodes the coordinator knows. */
+    public record Instances(List<ClusterState.Instance> instances, List<NodeProfile> nodes) implements ClusterMessage {
+    }
+
+    /** What placing a model would do now; {@code mode} null means the configured one. */
+    public record Preview(String model, String fileName, ModelShape shape, String mode,
+                          ActorRef<PlacementPreview> replyTo) implements Command, ClusterMessage {
+    }
+
+    private record AgentsListed(Set<ActorRef<NodeAgent.Command>> agents) implements Command {
+    }
+
+    private record ProfileArrived(NodeAgent.ProfileReply reply) implements Command {
+    }
+
+    private record Reachability(String address, boolean reachable) implements Command {
+    }
+
+    private record LocationsSet(String instanceId, Throwable failure) implements Command {
+    }
+
+    private record LoadTimedOut(String instanceId) implements Command {
+    }
+
+    private record SettleTimedOut(String instanceId) implements Command {
+    }
+
+    public static final String INSTANCE_PREFIX = "instance:";
+    public static final String NODE_PREFIX = "node:";
+
+    private enum State { LOCATING, LOADING, CONNECTING, READY, BROKEN }
+
+    /** One model's placement: replicas (served by each node's registry) or a distributed instance. */
+    private static final class Placed {
+        final String model;
+        final String fileName;
+        final ModelShape shape;
+        final Placement.Plan plan;
+        /** The membership version this placement was planned (or last confirmed) at. */
+        long membership;
+        final List<Route> waiting = new ArrayList<>();
+        // replicas: in-flight requests per node name
+        final Map<String, Integer> perNode = new LinkedHashMap<>();
+        // distributed instance
+        final String instanceId;
+        /** Keeps the Aeron stream ids of concurrent instances apart. */
+        final int number;
+        final List<NodeProfile> positions;
+        final List<ActorRef<ShardWorker.Command>> workers = new ArrayList<>();
+        State state;
+        int loaded;
+        int connected;
+        int inFlight;
+        String detail;
+
+        Placed(String model, String fileName, ModelShape shape, Placement.Plan plan, long membership,
+               String instanceId, int number, List<NodeProfile> positions) {
+            this.model = model;
+            this.fileName = fileName;
+            this.shape = shape;
+            this.plan = plan;
+            this.membership = membership;
+            this.instanceId = instanceId;
+            this.number = number;
+            this.positions = positions;
+            for (int i = 0; i < positions.size(); i++) {
+                workers.add(null);
+            }
+            this.state = instanceId == null ? State.READY : State.LOCATING;
+        }
+
+        boolean distributed() {
+            return instanceId != null;
+        }
+
+        int busy() {
+            return distributed() ? inFlight : perNode.values().stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
+    private final PlacementSettings settings;
+    private final Planner planner;
+    private final int contextLength;
+    private final int maxBatch;
+    private final int maxQueue;
+    private final TimerScheduler<Command> timers;
+    private final ClusterSharding sharding;
+    private final ActorRef<NodeAgent.ProfileReply> profileAdapter;
+    private final Map<ActorRef<NodeAgent.Command>, NodeProfile> profiles = new HashMap<>();
+    private final Set<String> unreachable = new HashSet<>();
+    private final Map<String, Placed> byModel = new HashMap<>();
+    private final Map<String, Placed> byInstance = new HashMap<>();
+    /** Bumped whenever the set of usable nodes changes; a placement remembers the value it was planned at. */
+    private long membership;
+    private int instanceCount;
+
+    /**
+     * @param contextLength tokens per sequence (capped by each model's trained context)
+     * @param maxBatch      sequences a distributed instance decodes together
+     * @param maxQueue      requests waiting per instance
+     */
+    public static Behavior<Command> create(PlacementSettings settings, Planner planner, int contextLength,
+                                           int maxBatch, int maxQueue) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> new PlacementCoordinator(context, timers,
+                settings, planner, contextLength, maxBatch, maxQueue)));
+    }
+
+    private PlacementCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
+                                 PlacementSettings settings, Planner planner, int contextLength, int maxBatch,
+                                 int maxQueue) {
+        super(context);
+        this.timers = timers;
+        this.settings = settings;
+        this.planner = planner;
+        this.contextLength = contextLength;
+        this.maxBatch = maxBatch;
+        this.maxQueue = maxQueue;
+        this.sharding = ClusterSharding.get(context.getSystem());
+        this.profileAdapter = context.messageAdapter(NodeAgent.ProfileReply.class, ProfileArrived::new);
+        ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class,
+                l -> new AgentsListed(l.getServiceInstances(NodeAgent.KEY)));
+        context.getSystem().receptionist().tell(Receptionist.subscribe(NodeAgent.KEY, listings));
+        ActorRef<ClusterEvent.ReachabilityEvent> reach = context.messageAdapter(ClusterEvent.ReachabilityEvent.class,
+                e -> new Reachability(e.member().address().toString(),
+                        e instanceof ClusterEvent.ReachableMember));
+        Cluster.get(context.getSystem()).subscriptions().tell(Subscribe.create(reach,
+                ClusterEvent.ReachabilityEvent.class));
+        context.getLog().info("placement coordinator started (mode {}, at most {} nodes per model)", settings.mode(),
+                settings.maxNodes() == 0 ? "all" : settings.maxNodes());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Route.class, this::onRoute)
+                .onMessage(Released.class, this::onReleased)
+                .onMessage(ShardLoaded.class, this::onShardLoaded)
+                .onMessage(ShardConnected.class, this::onShardConnected)
+                .onMessage(ShardFailed.class, f -> failInstance(f.instanceId(), "position " + f.position() + ": "
+                        + f.reason()))
+                .onMessage(LoadTimedOut.class, t -> {
+                    Placed p = byInstance.get(t.instanceId());
+                    return p != null && p.state != State.READY && p.state != State.BROKEN
+                            ? failInstance(t.instanceId(), "not loaded and connected within "
+                            + settings.loadTimeout().toSeconds() + " s") : this;
+                })
+                .onMessage(InstanceBroken.class, this::onInstanceBroken)
+                .onMessage(SettleTimedOut.class, t -> settle())
+                .onMessage(LocationsSet.class, this::onLocationsSet)
+                .onMessage(AgentsListed.class, this::onAgentsListed)
+                .onMessage(ProfileArrived.class, this::onProfile)
+                .onMessage(Reachability.class, this::onReachability)
+                .onMessage(GetInstances.class, g -> {
+                    g.replyTo().tell(new Instances(byModel.values().stream().map(this::describe).toList(),
+                            List.copyOf(profiles.values())));
+                    return this;
+                })
+                .onMessage(Preview.class, this::onPreview)
+                .build();
+    }
+
+    // ---- routing
+
+    private Behavior<Command> onRoute(Route r) {
+        Placed p = byModel.get(r.model());
+        if (p != null) {
+            switch (p.state) {
+                case LOCATING, LOADING, CONNECTING, BROKEN -> {
+                    p.waiting.add(r);
+                    return this;
+                }
+                case READY -> {
+                    if (p.membership != membership && p.busy() == 0 && replan(p, r)) {
+                        return this;
+                    }
+                    serve(p, r);
+                    return this;
+                }
+            }
+        }
+        place(r);
+        return this;
+    }
+
+    /**
+     * Membership changed since {@code p} was planned and nothing runs on it: move if the planner now finds a
+     * strictly better placement. Returns true when {@code r} went to the new placement.
+     */
+    private boolean replan(Placed p, Route r) {
+        List<NodeCapability> nodes = capabilities(r.fileName(), p);
+        Placement candidate = plan(r.shape(), r.fileName(), nodes, settings.mode());
+        PlanDiff diff = PlanDiff.compare(p.plan, candidate, nodes, planner.settings());
+        getContext().getLog().info("[{}] membership changed; re-planned: {} ({})", p.model, diff.decision(),
+                diff.reason());
+        if (diff.decision() == PlanDiff.Decision.KEEP) {
+            p.membership = membership;
+            return false;
+        }
+        retire(p);
+        place(r);
+        return true;
+    }
+
+    private void place(Route r) {
+        Placement placement = plan(r.shape(), r.fileName(), capabilities(r.fileName(), null), settings.mode());
+        switch (placement) {
+            case Placement.Rejection rejection -> {
+                NodeProfile asking = profiles.get(r.from());
+                if (asking != null && usable(asking) && capabilities(r.fileName(), null).size() == 1) {
+                    // a cluster of one: the node's own registry answers, with its own memory figures, as a lone
+                    // node always has
+                    r.replyTo().tell(new RouteReply.ServeHere(NODE_PREFIX + r.model() + "@" + asking.nodeName()));
+                } else {
+                    r.replyTo().tell(new RouteReply.Unplaceable(rejection.reason()));
+                }
+            }
+            case Placement.Plan plan -> {
+                Placed p = plan.assignments().size() == 1 || plan instanceof Placement.Replicas
+                        ? new Placed(r.model(), r.fileName(), r.shape(), plan, membership, null, 0, profilesOf(plan))
+                        : startInstance(r, plan);
+                byModel.put(r.model(), p);
+                getContext().getLog().info("[{}] placed: {}", r.model(), plan.describe());
+                if (p.state == State.READY) {
+                    serve(p, r);
+                } else {
+                    p.waiting.add(r);
+                }
+            }
+        }
+    }
+
+    private void serve(Placed p, Route r) {
+        if (p.distributed()) {
+            p.inFlight++;
+            r.replyTo().tell(new RouteReply.ServeDistributed(p.workers.getFirst(), INSTANCE_PREFIX + p.instanceId));
+            return;
+        }
+        NodeProfile asking = profiles.get(r.from());
+        NodeProfile best = null;
+        int bestLoad = Integer.MAX_VALUE;
+        for (NodeProfile n : p.positions) {
+            if (!usable(n)) {
+                continue;
+            }
+            int load = p.perNode.getOrDefault(n.nodeName(), 0);
+            boolean preferred = asking != null && n.nodeName().equals(asking.nodeName());
+            if (load < bestLoad || load == bestLoad && preferred) {
+                best = n;
+                bestLoad = load;
+            }
+        }
+        if (best == null) {
+            byModel.remove(p.model);
+            place(r);
+            return;
+        }
+        p.perNode.merge(best.nodeName(), 1, Integer::sum);
+        String key = NODE_PREFIX + p.model + "@" + best.nodeName();
+        if (asking != null && best.nodeName().equals(asking.nodeName())) {
+            r.replyTo().tell(new RouteReply.ServeHere(key));
+        } else {
+            r.replyTo().tell(new RouteReply.ServeOn(agentOf(best), key));
+        }
+    }
+
+    private Behavior<Command> onReleased(Released r) {
+        String key = r.routeKey();
+        if (key.startsWith(INSTANCE_PREFIX)) {
+            Placed p = byInstance.get(key.substring(INSTANCE_PREFIX.length()));
+            if (p != null && p.inFlight > 0) {
+                p.inFlight--;
+            }
+        } else if (key.startsWith(NODE_PREFIX)) {
+            int at = key.lastIndexOf('@');
+            Placed p = byModel.get(key.substring(NODE_PREFIX.length(), at));
+            if (p != null && !p.distributed()) {
+                p.perNode.computeIfPresent(key.substring(at + 1), (n, c) -> c > 1 ? c - 1 : null);
+            }
+        }
+        return this;
+    }
+
+    // ---- planning
+
+    private Placement plan(ModelShape shape, String fileName, List<NodeCapability> nodes, String mode) {
+        if (nodes.isEmpty()) {
+            return new Placement.Rejection("no reachable node has the model file " + fileName,
+                    Placement.Rejection.Cause.NO_NODES);
+        }
+        if (settings.maxNodes() > 0 && nodes.size() > settings.maxNodes()) {
+            nodes = nodes.stream().sorted(Comparator.comparingLong(NodeCapability::freeBytes).reversed()
+                    .thenComparing(NodeCapability::node)).limit(settings.maxNodes()).toList();
+        }
+        // Links are not measured yet: every pair counts as fast (loopback, Thunderbolt, a good LAN), so auto
+        // prefers tensor over pipeline when a split is needed.
+        LinkMatrix links = LinkMatrix.uniform(nodes.stream().map(NodeCapability::node).toList(),
+                new Link(50, 10_000_000_000L));
+        int ctx = Math.min(contextLength, shape.context());
+        return planner.plan(shape, nodes, links,
+                PlacementRequest.of(PlacementMode.valueOf(mode.toUpperCase(Locale.ROOT)), ctx, maxBatch));
+    }
+
+    /** Reachable nodes holding {@code fileName}, with what other placements take counted as used. */
+    private List<NodeCapability> capabilities(String fileName, Placed excluded) {
+        Map<String, Long> used = new HashMap<>();
+        for (Placed p : byModel.values()) {
+            if (p == excluded || p.state == State.BROKEN) {
+                continue;
+            }
+            for (Assignment a : p.plan.assignments()) {
+                used.merge(a.node().value(), a.memory().total(), Long::sum);
+            }
+        }
+        List<NodeCapability> nodes = new ArrayList<>();
+        for (NodeProfile n : profiles.values()) {
+            if (usable(n) && n.modelFiles().contains(fileName)) {
+                nodes.add(new NodeCapability(NodeId.of(n.nodeName()), n.memoryBudgetBytes(),
+                        n.usedBytes() + used.getOrDefault(n.nodeName(), 0L), n.cores(), Set.copyOf(n.modelFiles())));
+            }
+        }
+        return nodes;
+    }
+
+    private boolean usable(NodeProfile n) {
+        return !unreachable.contains(n.address()) && agentOf(n) != null;
+    }
+
+    private ActorRef<NodeAgent.Command> agentOf(NodeProfile n) {
+        for (Map.Entry<ActorRef<NodeAgent.Command>, NodeProfile> e : profiles.entrySet()) {
+            if (e.getValue().nodeName().equals(n.nodeName())) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private List<NodeProfile> profilesOf(Placement.Plan plan) {
+        List<NodeProfile> out = new ArrayList<>();
+        for (Assignment a : plan.assignments()) {
+            for (NodeProfile n : profiles.values()) {
+                if (n.nodeName().equals(a.node().value())) {
+                    out.add(n);
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---- distributed instances
+
+    private Placed startInstance(Route r, Placement.Plan plan) {
+        int number = ++instanceCount;
+        // unique across coordinator incarnations: entities of a previous coordinator may still be stopping
+        String id = slug(r.model()) + "-" + number + "-" + Long.toString(System.nanoTime() & 0xffffff, 36);
+        List<NodeProfile> positions = profilesOf(plan);
+        Placed p = new Placed(r.model(), r.fileName(), r.shape(), plan, membership, id, number, positions);
+        byInstance.put(id, p);
+        Map<String, org.apache.pekko.actor.Address> locations = new HashMap<>();
+        for (int i = 0; i < positions.size(); i++) {
+            locations.put(ShardSpec.entityId(id, i), AddressFromURIString.parse(positions.get(i).address()));
+        }
+        getContext().pipeToSelf(ExternalShardAllocation.get(getContext().getSystem())
+                        .getClient(ShardWorker.KEY.name()).setShardLocations(locations),
+                (done, failure) -> new LocationsSet(id, failure));
+        timers.startSingleTimer("load-" + id, new LoadTimedOut(id), settings.loadTimeout());
+        return p;
+    }
+
+    private Behavior<Command> onLocationsSet(LocationsSet s) {
+        Placed p = byInstance.get(s.instanceId());
+        if (p == null || p.state != State.LOCATING) {
+            return this;
+        }
+        if (s.failure() != null) {
+            return failInstance(s.instanceId(), "could not place its shards: " + s.failure().getMessage());
+        }
+        p.state = State.LOADING;
+        List<Assignment> assignments = p.plan.assignments();
+        var wiring = InstanceWirings.of(p.number, p.plan, p.positions);
+        for (int i = 0; i < assignments.size(); i++) {
+            ShardSpec spec = new ShardSpec(p.instanceId, p.model, p.fileName, i,
+                    assignments.stream().map(Assignment::slice).toList(), wiring,
+                    Math.min(contextLength, p.shape.context()), maxBatch, maxQueue);
+            sharding.entityRefFor(ShardWorker.KEY, spec.entityId())
+                    .tell(new ShardWorker.Load(spec, getContext().getSelf()));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onShardLoaded(ShardLoaded l) {
+        Placed p = byInstance.get(l.instanceId());
+        if (p == null || p.state != State.LOADING) {
+            l.worker().tell(new ShardWorker.Stop(l.instanceId()));
+            return this;
+        }
+        p.workers.set(l.position(), l.worker());
+        if (++p.loaded == p.workers.size()) {
+            p.state = State.CONNECTING;
+            for (ActorRef<ShardWorker.Command> w : p.workers) {
+                w.tell(new ShardWorker.Connect(p.instanceId));
+            }
+        }
+        return this;
+    }
+
+    private Behavior<Command> onShardConnected(ShardConnected c) {
+        Placed p = byInstance.get(c.instanceId());
+        if (p == null || p.state != State.CONNECTING) {
+            return this;
+        }
+        if (++p.connected == p.workers.size()) {
+            p.state = State.READY;
+            timers.cancel("load-" + p.instanceId);
+            getContext().getLog().info("[{}] instance {} ready on {}", p.model, p.instanceId,
+                    p.positions.stream().map(NodeProfile::nodeName).toList());
+            List<Route> waiting = List.copyOf(p.waiting);
+            p.waiting.clear();
+            waiting.forEach(r -> onRoute(r));
+        }
+        return this;
+    }
+
+    private Behavior<Command> failInstance(String instanceId, String reason) {
+        Placed p = byInstance.get(instanceId);
+        if (p == null) {
+            return this;
+        }
+        String why = "placing " + p.model + " failed: " + reason;
+        getContext().getLog().warn("[{}] {}", instanceId, why);
+        retire(p);
+        for (Route r : p.waiting) {
+            r.replyTo().tell(new RouteReply.Unplaceable(why));
+        }
+        return this;
+    }
+
+    private Behavior<Command> onInstanceBroken(InstanceBroken b) {
+        Placed p = byInstance.get(b.instanceId());
+        if (p == null || p.state == State.BROKEN) {
+            return this;
+        }
+        getContext().getLog().warn("[{}] instance {} broken ({}); re-placing once membership settles", p.model,
+                p.instanceId, b.reason());
+        stopWorkers(p);
+        p.state = State.BROKEN;
+        p.detail = b.reason();
+        timers.startSingleTimer("settle-" + p.instanceId, new SettleTimedOut(p.instanceId),
+                settings.settleTimeout());
+        return this;
+    }
+
+    /** Broken instances give way to fresh placements on the nodes reachable now; their waiting requests follow. */
+    private Behavior<Command> settle() {
+        for (Placed p : List.copyOf(byInstance.values())) {
+            if (p.state == State.BROKEN) {
+                timers.cancel("settle-" + p.instanceId);
+                byInstance.remove(p.instanceId);
+                byModel.remove(p.model, p);
+                List<Route> waiting = List.copyOf(p.waiting);
+                waiting.forEach(r -> onRoute(r));
+            }
+        }
+        return this;
+    }
+
+    private void retire(Placed p) {
+        stopWorkers(p);
+        byModel.remove(p.model, p);
+        if (p.distributed()) {
+            byInstance.remove(p.instanceId);
+            timers.cancel("load-" + p.instanceId);
+            timers.cancel("settle-" + p.instanceId);
+        }
+    }
+
+    private void stopWorkers(Placed p) {
+        if (!p.distributed()) {
+            return;
+        }
+        for (int i = 0; i < p.workers.size(); i++) {
+            // through sharding, so that a worker still loading (no ref yet) stops too
+            sharding.entityRefFor(ShardWorker.KEY, ShardSpec.entityId(p.instanceId, i))
+                    .tell(new ShardWorker.Stop(p.instanceId));
+        }
+    }
+
+    // ---- membership
+
+    private Behavior<Command> onAgentsListed(AgentsListed l) {
+        boolean removed = profiles.keySet().retainAll(l.agents());
+        for (ActorRef<NodeAgent.Command> agent : l.agents()) {
+            if (!profiles.containsKey(agent)) {
+                agent.tell(new NodeAgent.GetProfile(profileAdapter));
+            }
+        }
+        if (removed) {
+            membershipChanged();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onProfile(ProfileArrived a) {
+        if (!profiles.containsKey(a.reply().agent()) || !profiles.get(a.reply().agent()).equals(a.reply().profile())) {
+            profiles.put(a.reply().agent(), a.reply().profile());
+            getContext().getLog().info("node {} offers {}", a.reply().profile().nodeName(), a.reply().profile());
+            membershipChanged();
+        }
+        return this;
+    }
+
+    private Behavior<Command> onReachability(Reachability r) {
+        boolean changed = r.reachable() ? unreachable.remove(r.address()) : unreachable.add(r.address());
+        if (changed) {
+            getContext().getLog().info("member {} is {}", r.address(), r.reachable() ? "reachable again"
+                    : "unreachable");
+            membershipChanged();
+        }
+        return this;
+    }
+
+    private void membershipChanged() {
+        membership++;
+        boolean anyBroken = byInstance.values().stream().anyMatch(p -> p.state == State.BROKEN);
+        if (anyBroken) {
+            settle();
+        }
+    }
+
+    // ---- views
+
+    private Behavior<Command> onPreview(Preview v) {
+        String mode = v.mode() == null ? settings.mode() : v.mode();
+        Placement placement = plan(v.shape(), v.fileName(), capabilities(v.fileName(), byModel.get(v.model())), mode);
+        v.replyTo().tell(switch (placement) {
+            case Placement.Rejection r -> new PlacementPreview.Rejected(v.model(), r.reason(),
+                    r.cause().name().toLowerCase(Locale.ROOT));
+            case Placement.Plan p -> new PlacementPreview.Plan(v.model(), kind(p), slices(p), p.describe());
+        });
+        return this;
+    }
+
+    private ClusterState.Instance describe(Placed p) {
+        String state = switch (p.state) {
+            case LOCATING, LOADING, CONNECTING -> "loading";
+            case READY -> "ready";
+            case BROKEN -> "failed";
+        };
+        return new ClusterState.Instance(p.model, kind(p.plan), state, slices(p.plan), p.detail);
+    }
+
+    static String kind(Placement.Plan p) {
+        return switch (p) {
+            case Placement.Replicas r -> "replicas";
+            case Placement.Pipeline pl -> pl.stages().size() == 1 ? "replicas" : "pipeline";
+            case Placement.Tensor t -> t.ranks().size() == 1 ? "replicas" : "tensor";
+            case Placement.Hybrid h -> "hybrid";
+        };
+    }
+
+    static List<ClusterState.Slice> slices(Placement.Plan p) {
+        List<ClusterState.Slice> out = new ArrayList<>();
+        switch (p) {
+            case Placement.Replicas r -> r.nodes().forEach(n -> out.add(new ClusterState.Slice(n.value(), 0, 0,
+                    r.slice().toString(), r.memory().total())));
+            case Placement.Pipeline pl -> {
+                for (int s = 0; s < pl.stages().size(); s++) {
+                    var st = pl.stages().get(s);
+                    out.add(new ClusterState.Slice(st.node().value(), s, 0, st.slice().toString(),
+                            st.memory().total()));
+                }
+            }
+            case Placement.Tensor t -> {
+                for (int r = 0; r < t.ranks().size(); r++) {
+                    var rk = t.ranks().get(r);
+                    out.add(new ClusterState.Slice(rk.node().value(), 0, r, rk.slice().toString(),
+                            rk.memory().total()));
+                }
+            }
+            case Placement.Hybrid h -> {
+                for (int s = 0; s < h.stages().size(); s++) {
+                    for (int r = 0; r < h.stages().get(s).size(); r++) {
+                        var rk = h.stages().get(s).get(r);
+                        out.add(new ClusterState.Slice(rk.node().value(), s, r, rk.slice().toString(),
+                                rk.memory().total()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String slug(String model) {
+        return model.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+}
