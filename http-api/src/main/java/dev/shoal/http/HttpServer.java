@@ -1,5 +1,6 @@
 package dev.shoal.http;
 
+import dev.shoal.actors.api.ClusterView;
 import dev.shoal.actors.api.InferenceService;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +11,7 @@ import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import scala.concurrent.duration.Duration;
 import scala.concurrent.duration.FiniteDuration;
 
-/** Binds the node's HTTP surface (OpenAI, Anthropic, Ollama, health, metrics) on one port. */
+/** Binds the node's HTTP surface (OpenAI, Anthropic, Ollama, cluster, health, metrics) on one port. */
 public final class HttpServer {
 
     /**
@@ -22,20 +23,32 @@ public final class HttpServer {
     private HttpServer() {
     }
 
+    /** Without a cluster view ({@code /cluster/*} answers 404) and with metrics of its own. */
     public static CompletionStage<ServerBinding> start(ActorSystem<?> system, InferenceService service, String host,
                                                        int port) {
-        return start(system, service, new ShoalMetrics(), host, port);
+        return start(system, service, null, new ShoalMetrics(), host, port);
     }
 
-    /** With the caller's metrics, for a node that exposes more than the HTTP layer's own. */
+    /** With the caller's metrics, for a node that exposes more than the HTTP layer's own; no cluster view. */
     public static CompletionStage<ServerBinding> start(ActorSystem<?> system, InferenceService service,
                                                        ShoalMetrics metrics, String host, int port) {
+        return start(system, service, null, metrics, host, port);
+    }
+
+    /**
+     * Everything, {@code /cluster/state} and {@code /cluster/placement/preview} included.
+     *
+     * @param cluster what the cluster endpoints show; null for a node without a cluster view (they answer 404)
+     */
+    public static CompletionStage<ServerBinding> start(ActorSystem<?> system, InferenceService service,
+                                                       ClusterView cluster, ShoalMetrics metrics, String host,
+                                                       int port) {
         ServerSettings settings = ServerSettings.create(system.classicSystem());
         Duration idle = settings.getTimeouts().idleTimeout();
         if (idle.isFinite() && idle.lt(MIN_IDLE_TIMEOUT)) {
             settings = settings.withTimeouts(settings.getTimeouts().withIdleTimeout(MIN_IDLE_TIMEOUT));
         }
         return Http.get(system).newServerAt(host, port).withSettings(settings)
-                .bind(ShoalRoutes.create(service, metrics));
+                .bind(ShoalRoutes.create(service, cluster, metrics));
     }
 }

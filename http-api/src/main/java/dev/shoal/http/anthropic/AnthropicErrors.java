@@ -42,6 +42,8 @@ public final class AnthropicErrors implements ErrorRenderer {
             case ApiError.PayloadTooLarge e -> "request_too_large";
             case ApiError.Overloaded e -> "overloaded_error";
             case ApiError.DoesNotFit e -> "api_error";
+            case ApiError.NotFound e -> "not_found_error";
+            case ApiError.ServiceUnavailable e -> "api_error";
             case ApiError.Internal e -> "api_error";
         };
         ObjectNode inner = Json.object();

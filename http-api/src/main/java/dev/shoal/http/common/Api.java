@@ -4,7 +4,8 @@ import java.util.Set;
 
 /**
  * Which API family a path belongs to: decides the error body shape for rejections and exceptions, and labels
- * the request metrics. Paths outside the three APIs get OpenAI-shaped errors, the most widely parsed shape.
+ * the request metrics. Paths outside the three APIs are the node's own ({@code /health}, {@code /metrics},
+ * {@code /cluster/...}) and get OpenAI-shaped errors, the most widely parsed shape.
  */
 public enum Api {
     OPENAI("openai"),
@@ -15,7 +16,7 @@ public enum Api {
     // Known endpoints, so the metric's endpoint label stays bounded whatever paths clients probe.
     private static final Set<String> ENDPOINTS = Set.of("/v1/chat/completions", "/v1/completions", "/v1/models",
             "/v1/messages", "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version",
-            "/health", "/ready", "/metrics", "/");
+            "/health", "/ready", "/metrics", "/", "/cluster/state", "/cluster/placement/preview");
 
     private final String label;
 

@@ -59,6 +59,20 @@ public sealed interface ApiError {
     record DoesNotFit(String message) implements ApiError {
     }
 
+    /**
+     * Something the request names is not there, when it is neither a model this node serves nor a route: a model
+     * no cluster member holds, the cluster endpoints on a node that runs without a cluster view.
+     *
+     * @param param the request parameter at fault, or null
+     * @param code  a stable machine-readable code (OpenAI's {@code error.code})
+     */
+    record NotFound(String message, String param, String code) implements ApiError {
+    }
+
+    /** What the request needs (the cluster view) failed or did not answer in time; a later retry may succeed. */
+    record ServiceUnavailable(String message) implements ApiError {
+    }
+
     record Internal(String message) implements ApiError {
     }
 

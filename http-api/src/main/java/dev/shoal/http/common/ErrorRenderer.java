@@ -28,6 +28,8 @@ public interface ErrorRenderer {
             case ApiError.PayloadTooLarge e -> StatusCodes.PAYLOAD_TOO_LARGE;
             case ApiError.Overloaded e -> StatusCodes.TOO_MANY_REQUESTS;
             case ApiError.DoesNotFit e -> StatusCodes.INTERNAL_SERVER_ERROR;
+            case ApiError.NotFound e -> StatusCodes.NOT_FOUND;
+            case ApiError.ServiceUnavailable e -> StatusCodes.SERVICE_UNAVAILABLE;
             case ApiError.Internal e -> StatusCodes.INTERNAL_SERVER_ERROR;
         };
     }
@@ -43,6 +45,8 @@ public interface ErrorRenderer {
             case ApiError.RouteNotFound e -> List.of();
             case ApiError.PayloadTooLarge e -> List.of();
             case ApiError.DoesNotFit e -> List.of();
+            case ApiError.NotFound e -> List.of();
+            case ApiError.ServiceUnavailable e -> List.of();
             case ApiError.Internal e -> List.of();
         };
     }

@@ -39,6 +39,8 @@ public final class OpenAiErrors implements ErrorRenderer {
             case ApiError.PayloadTooLarge e -> new Shape("invalid_request_error", null, "request_too_large");
             case ApiError.Overloaded e -> new Shape("rate_limit_error", null, "rate_limit_exceeded");
             case ApiError.DoesNotFit e -> new Shape("server_error", "model", "model_does_not_fit");
+            case ApiError.NotFound e -> new Shape("invalid_request_error", e.param(), e.code());
+            case ApiError.ServiceUnavailable e -> new Shape("server_error", null, "service_unavailable");
             case ApiError.Internal e -> new Shape("server_error", null, null);
         };
         ObjectNode inner = Json.object();

@@ -57,6 +57,10 @@ public final class Client {
         return send(request(path).GET().build());
     }
 
+    public CompletableFuture<HttpResponse<String>> getAsync(String path) {
+        return client.sendAsync(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     public HttpResponse<String> method(String method, String path, String body) {
         HttpRequest.BodyPublisher p = body == null ? HttpRequest.BodyPublishers.noBody()
                 : HttpRequest.BodyPublishers.ofString(body);

@@ -25,7 +25,9 @@ public final class ServerExtension implements ParameterResolver, AfterEachCallba
 
     @Override
     public void afterEach(ExtensionContext context) {
-        fixture(context).service.reset();
+        ServerFixture f = fixture(context);
+        f.service.reset();
+        f.cluster.reset();
     }
 
     private static ServerFixture fixture(ExtensionContext context) {

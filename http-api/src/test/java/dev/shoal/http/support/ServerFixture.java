@@ -14,7 +14,12 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import com.typesafe.config.ConfigFactory;
 
-/** One real server for the whole test run: an actor system, the test engine, and the HTTP binding on a free port. */
+/**
+ * One real server for the whole test run: an actor system, the test engine, and the HTTP binding on a free port.
+ * A second binding serves the same engine with a {@link ScriptedClusterView} behind {@code /cluster/*} (and
+ * metrics of its own); the first runs without a cluster view, as the existing {@code HttpServer.start} overloads
+ * do.
+ */
 public final class ServerFixture implements AutoCloseable {
 
     /** Small, so a paused worker fills it in a few requests. */
@@ -26,15 +31,24 @@ public final class ServerFixture implements AutoCloseable {
     public final ServerBinding binding;
     public final URI base;
     public final HttpClient client;
+    public final ScriptedClusterView cluster;
+    public final ShoalMetrics clusterMetrics;
+    public final ServerBinding clusterBinding;
+    public final URI clusterBase;
 
     private ServerFixture(ActorSystem<Void> system, LocalInferenceService service, ShoalMetrics metrics,
-                          ServerBinding binding) {
+                          ServerBinding binding, ScriptedClusterView cluster, ShoalMetrics clusterMetrics,
+                          ServerBinding clusterBinding) {
         this.system = system;
         this.service = service;
         this.metrics = metrics;
         this.binding = binding;
         InetSocketAddress at = binding.localAddress();
         this.base = URI.create("http://127.0.0.1:" + at.getPort());
+        this.cluster = cluster;
+        this.clusterMetrics = clusterMetrics;
+        this.clusterBinding = clusterBinding;
+        this.clusterBase = URI.create("http://127.0.0.1:" + clusterBinding.localAddress().getPort());
         this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
     }
@@ -48,16 +62,27 @@ public final class ServerFixture implements AutoCloseable {
         ShoalMetrics metrics = new ShoalMetrics();
         ServerBinding binding = HttpServer.start(system, service, metrics, "127.0.0.1", 0)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        return new ServerFixture(system, service, metrics, binding);
+        ScriptedClusterView cluster = new ScriptedClusterView();
+        ShoalMetrics clusterMetrics = new ShoalMetrics();
+        ServerBinding clusterBinding = HttpServer.start(system, service, cluster, clusterMetrics, "127.0.0.1", 0)
+                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return new ServerFixture(system, service, metrics, binding, cluster, clusterMetrics, clusterBinding);
     }
 
+    /** The server without a cluster view. */
     public Client http() {
         return new Client(client, base);
+    }
+
+    /** The server with {@link #cluster} behind {@code /cluster/*}. */
+    public Client clusterHttp() {
+        return new Client(client, clusterBase);
     }
 
     @Override
     public void close() throws Exception {
         binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        clusterBinding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
         system.terminate();
         system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
         service.close();
