@@ -84,8 +84,9 @@ public final class ClusterRoutes {
             return error(ApiError.invalid("the query parameter 'model' is required: "
                     + "/cluster/placement/preview?model=NAME[&mode=" + String.join("|", MODES) + "]", "model"));
         }
-        String m = mode.map(s -> s.strip().toLowerCase(Locale.ROOT)).orElse("auto");
-        if (!MODES.contains(m)) {
+        // no mode: the node's configured one (null), so the preview shows what a request would get
+        String m = mode.map(s -> s.strip().toLowerCase(Locale.ROOT)).orElse(null);
+        if (m != null && !MODES.contains(m)) {
             return error(ApiError.invalid("unknown mode '" + mode.orElse("") + "'; one of "
                     + String.join(", ", MODES), "mode"));
         }

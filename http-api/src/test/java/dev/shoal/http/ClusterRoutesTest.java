@@ -131,12 +131,12 @@ class ClusterRoutesTest {
     }
 
     @Test
-    void shouldAskForAutoWithoutAModeAndAcceptModesInAnyCase(ServerFixture s) {
+    void shouldAskForTheConfiguredModeWithoutAModeAndAcceptModesInAnyCase(ServerFixture s) {
         s.cluster.answer(new PlacementPreview.Plan("qwen3:8b", "replicas", List.of(STAGE_0), "one replica"));
         assertEquals(200, s.clusterHttp().get(PREVIEW + "?model=qwen3%3A8b").statusCode());
         assertEquals(200, s.clusterHttp().get(PREVIEW + "?model=qwen3%3A8b&mode=Tensor").statusCode());
         assertEquals(200, s.clusterHttp().get(PREVIEW + "?mode=hybrid&model=qwen3%3A8b").statusCode());
-        assertEquals(List.of(new Call("qwen3:8b", "auto"), new Call("qwen3:8b", "tensor"),
+        assertEquals(List.of(new Call("qwen3:8b", null), new Call("qwen3:8b", "tensor"),
                 new Call("qwen3:8b", "hybrid")), s.cluster.calls());
     }
 

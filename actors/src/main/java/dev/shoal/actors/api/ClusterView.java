@@ -15,7 +15,7 @@ public interface ClusterView {
      * What placing {@code model} would do on the current members, without loading anything.
      *
      * @param mode {@code auto} (the planner's choice), {@code replicas}, {@code pipeline}, {@code tensor} or
-     *             {@code hybrid}; null means auto
+     *             {@code hybrid}; null means the node's configured mode ({@code shoal.placement.mode})
      * @return the plan or the planner's explained rejection; a model no member holds and an unknown mode are
      *         {@link PlacementPreview.Unavailable}
      */
