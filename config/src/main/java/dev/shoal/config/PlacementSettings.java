@@ -1,24 +1,44 @@
 package dev.shoal.config;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * How the placement coordinator spreads models over the cluster ({@code shoal.placement.*}).
  *
- * @param mode          {@code auto}, {@code replicas}, {@code pipeline}, {@code tensor} or {@code hybrid}
- * @param maxNodes      the most nodes one model is split over, those with the most free memory first; 0 = all
+ * @param defaults      the mode and node limit of every model without its own entry
+ * @param models        per model name (as clients name it, without {@code .gguf}), its own mode and node limit
  * @param loadTimeout   how long an instance's slices get to load and connect before the placement fails
  * @param settleTimeout after an instance lost a node, how long the coordinator waits for membership to say which
  *                      node is gone before it re-plans anyway
  */
-public record PlacementSettings(String mode, int maxNodes, Duration loadTimeout, Duration settleTimeout) {
+public record PlacementSettings(ModelPlacement defaults, Map<String, ModelPlacement> models, Duration loadTimeout,
+                                Duration settleTimeout) {
 
     public static final Set<String> MODES = Set.of("auto", "replicas", "pipeline", "tensor", "hybrid");
 
     public PlacementSettings {
-        if (!MODES.contains(mode)) {
-            throw new IllegalArgumentException("placement mode '" + mode + "' is not one of " + MODES);
+        models = Map.copyOf(models);
+    }
+
+    /**
+     * @param mode     {@code auto}, {@code replicas}, {@code pipeline}, {@code tensor} or {@code hybrid}
+     * @param maxNodes the most nodes the model is split over, those with the most free memory first; 0 = all
+     */
+    public record ModelPlacement(String mode, int maxNodes) {
+        public ModelPlacement {
+            if (!MODES.contains(mode)) {
+                throw new IllegalArgumentException("placement mode '" + mode + "' is not one of " + MODES);
+            }
+            if (maxNodes < 0) {
+                throw new IllegalArgumentException("max-nodes must not be negative, got " + maxNodes);
+            }
         }
+    }
+
+    /** The placement of {@code model}: its own entry, or the defaults. */
+    public ModelPlacement of(String model) {
+        return models.getOrDefault(model, defaults);
     }
 }

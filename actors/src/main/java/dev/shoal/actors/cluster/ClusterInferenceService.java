@@ -108,10 +108,15 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         GenerationJob named = new GenerationJob(entry.get().name(), job.prompt(), job.sampling(), job.maxTokens(),
                 job.stop(), job.keepAlive());
         ActorRef<RemoteStream.Command> stream = system.systemActorOf(
-                RemoteStream.create(named, once, entry.get().path().getFileName().toString(), shape, coordinator,
+                RemoteStream.create(named, once, fileName(entry.get()), shape, coordinator,
                         agent, local, routeTimeout),
                 "shoal-stream-" + STREAMS.incrementAndGet(), Props.empty());
         return () -> stream.tell(RemoteStream.Cancel.INSTANCE);
+    }
+
+    /** The model file as nodes name it: its path under the models directory, with '/' separators. */
+    private String fileName(ModelEntry e) {
+        return local.modelsDir().relativize(e.path()).toString().replace(java.io.File.separatorChar, '/');
     }
 
     private ModelShape shapeOf(ModelEntry e) throws IOException {
@@ -197,7 +202,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
             return CompletableFuture.completedFuture(new PlacementPreview.Unavailable(model,
                     "cannot read model '" + model + "': " + e.getMessage()));
         }
-        String file = entry.get().path().getFileName().toString();
+        String file = fileName(entry.get());
         return AskPattern.ask(coordinator,
                 replyTo -> new PlacementCoordinator.Preview(entry.get().name(), file, shape, m, replyTo), ASK_TIMEOUT,
                 system.scheduler());

@@ -178,7 +178,12 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final Map<String, Placed> byInstance = new HashMap<>();
     /** Bumped whenever the set of usable nodes changes; a placement remembers the value it was planned at. */
     private long membership;
-    private int instanceCount;
+    /**
+     * The last instance number handed out. It starts at a random point so that a coordinator taking over from one
+     * that died does not reuse the numbers (Aeron stream ids) of instances that may still be closing.
+     */
+    private int instanceCount = java.util.concurrent.ThreadLocalRandom.current().nextInt(
+            dev.shoal.transport.step.StreamIds.MAX_INSTANCES / 2);
 
     /**
      * @param contextLength tokens per sequence (capped by each model's trained context)
@@ -211,8 +216,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                         e instanceof ClusterEvent.ReachableMember));
         Cluster.get(context.getSystem()).subscriptions().tell(Subscribe.create(reach,
                 ClusterEvent.ReachabilityEvent.class));
-        context.getLog().info("placement coordinator started (mode {}, at most {} nodes per model)", settings.mode(),
-                settings.maxNodes() == 0 ? "all" : settings.maxNodes());
+        context.getLog().info("placement coordinator started (mode {}, at most {} nodes per model, {} own entries)",
+                settings.defaults().mode(), settings.defaults().maxNodes() == 0 ? "all" : settings.defaults().maxNodes(),
+                settings.models().size());
     }
 
     @Override
@@ -274,7 +280,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
      */
     private boolean replan(Placed p, Route r) {
         List<NodeCapability> nodes = capabilities(r.fileName(), p);
-        Placement candidate = plan(r.shape(), r.fileName(), nodes, settings.mode());
+        Placement candidate = plan(r.model(), r.shape(), r.fileName(), nodes, null);
         PlanDiff diff = PlanDiff.compare(p.plan, candidate, nodes, planner.settings());
         getContext().getLog().info("[{}] membership changed; re-planned: {} ({})", p.model, diff.decision(),
                 diff.reason());
@@ -288,7 +294,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     }
 
     private void place(Route r) {
-        Placement placement = plan(r.shape(), r.fileName(), capabilities(r.fileName(), null), settings.mode());
+        Placement placement = plan(r.model(), r.shape(), r.fileName(), capabilities(r.fileName(), null), null);
         switch (placement) {
             case Placement.Rejection rejection -> {
                 NodeProfile asking = profiles.get(r.from());
@@ -368,14 +374,20 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
 
     // ---- planning
 
-    private Placement plan(ModelShape shape, String fileName, List<NodeCapability> nodes, String mode) {
+    /** @param mode null for the model's configured mode */
+    private Placement plan(String model, ModelShape shape, String fileName, List<NodeCapability> nodes,
+                           String mode) {
+        PlacementSettings.ModelPlacement configured = settings.of(model);
+        if (mode == null) {
+            mode = configured.mode();
+        }
         if (nodes.isEmpty()) {
             return new Placement.Rejection("no reachable node has the model file " + fileName,
                     Placement.Rejection.Cause.NO_NODES);
         }
-        if (settings.maxNodes() > 0 && nodes.size() > settings.maxNodes()) {
+        if (configured.maxNodes() > 0 && nodes.size() > configured.maxNodes()) {
             nodes = nodes.stream().sorted(Comparator.comparingLong(NodeCapability::freeBytes).reversed()
-                    .thenComparing(NodeCapability::node)).limit(settings.maxNodes()).toList();
+                    .thenComparing(NodeCapability::node)).limit(configured.maxNodes()).toList();
         }
         // Links are not measured yet: every pair counts as fast (loopback, Thunderbolt, a good LAN), so auto
         // prefers tensor over pipeline when a split is needed.
@@ -435,7 +447,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     // ---- distributed instances
 
     private Placed startInstance(Route r, Placement.Plan plan) {
-        int number = ++instanceCount;
+        int number = instanceCount = (instanceCount + 1) % dev.shoal.transport.step.StreamIds.MAX_INSTANCES;
         // unique across coordinator incarnations: entities of a previous coordinator may still be stopping
         String id = slug(r.model()) + "-" + number + "-" + Long.toString(System.nanoTime() & 0xffffff, 36);
         List<NodeProfile> positions = profilesOf(plan);
@@ -615,8 +627,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     // ---- views
 
     private Behavior<Command> onPreview(Preview v) {
-        String mode = v.mode() == null ? settings.mode() : v.mode();
-        Placement placement = plan(v.shape(), v.fileName(), capabilities(v.fileName(), byModel.get(v.model())), mode);
+        Placement placement = plan(v.model(), v.shape(), v.fileName(),
+                capabilities(v.fileName(), byModel.get(v.model())), v.mode());
         v.replyTo().tell(switch (placement) {
             case Placement.Rejection r -> new PlacementPreview.Rejected(v.model(), r.reason(),
                     r.cause().name().toLowerCase(Locale.ROOT));

@@ -1,0 +1,66 @@
+package dev.shoal.actors.cluster;
+
+import dev.shoal.actors.ActorInferenceService;
+import dev.shoal.config.PlacementSettings;
+import dev.shoal.membership.NodeProfile;
+import dev.shoal.sharding.Planner;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.external.ExternalShardAllocationStrategy;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * Starts a node's part of the cluster runtime: its {@link NodeAgent}, the {@link ShardWorker} entity type (external
+ * shard allocation, no passivation: a worker holds its slice until the coordinator stops it, however long no actor
+ * message reaches it — steps go over Aeron), the {@link PlacementCoordinator} singleton (on the oldest node, a proxy
+ * here), and the {@link ClusterInferenceService} the HTTP layer uses.
+ */
+public final class ClusterServices {
+
+    private static final Duration ALLOCATION_TIMEOUT = Duration.ofSeconds(10);
+
+    private final ClusterInferenceService service;
+    private final ActorRef<PlacementCoordinator.Command> coordinator;
+
+    private ClusterServices(ClusterInferenceService service, ActorRef<PlacementCoordinator.Command> coordinator) {
+        this.service = service;
+        this.coordinator = coordinator;
+    }
+
+    /**
+     * @param profile      this node's offer, asked again whenever the coordinator asks
+     * @param contextLength tokens per sequence of distributed instances
+     * @param routeTimeout how long a request may wait for its placement, on top of the placement's load timeout
+     */
+    public static ClusterServices start(ActorSystem<?> system, ActorInferenceService local, Supplier<NodeProfile> profile,
+                                        ShardHost host, PlacementSettings placement, int contextLength, int maxBatch,
+                                        int maxQueue, Duration routeTimeout) {
+        ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(profile, local), "shoal-agent",
+                org.apache.pekko.actor.typed.Props.empty());
+        ClusterSharding.get(system).init(Entity.of(ShardWorker.KEY, ctx -> ShardWorker.create(host))
+                .withMessageExtractor(new ShardRouting())
+                .withAllocationStrategy(ExternalShardAllocationStrategy.create(system, ShardWorker.KEY.name(),
+                        ALLOCATION_TIMEOUT))
+                .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+        ActorRef<PlacementCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
+                PlacementCoordinator.create(placement, Planner.withDefaults(), contextLength, maxBatch, maxQueue),
+                "shoal-placement"));
+        ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, placement,
+                routeTimeout);
+        return new ClusterServices(service, coordinator);
+    }
+
+    public ClusterInferenceService service() {
+        return service;
+    }
+
+    public ActorRef<PlacementCoordinator.Command> coordinator() {
+        return coordinator;
+    }
+}
