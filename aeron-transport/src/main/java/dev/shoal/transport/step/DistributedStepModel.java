@@ -28,8 +28,8 @@ import org.agrona.CloseHelper;
  *
  * <p><b>Failure.</b> A peer silent for the peer timeout surfaces as {@link PeerUnavailableException} out of
  * {@link #forward} — never a hang; the model is then broken: the other positions are told to stop (best effort)
- * and every later forward throws at once. One thread drives the model; all methods are synchronized, so
- * {@link #close()} waits for a step in progress.
+ * and every later forward throws at once. One thread drives the model; the methods that touch its state are
+ * synchronized, so {@link #close()} from another thread waits for a step in progress (up to the peer timeout).
  */
 public final class DistributedStepModel implements StepModel, AutoCloseable {
 
@@ -171,7 +171,11 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
             }
         } catch (final RuntimeException e) {
             failure = e;
-            feed.publishStop(sequence, StepDescriptor.STOP_FAILED, STOP_WAIT_NS);
+            try {
+                feed.publishStop(sequence, StepDescriptor.STOP_FAILED, STOP_WAIT_NS);
+            } catch (final RuntimeException stopFailed) {
+                e.addSuppressed(stopFailed); // the step's failure is the one to report
+            }
             throw e;
         }
     }

@@ -59,19 +59,18 @@ final class StepFeedReceiver implements AutoCloseable {
         received = protocolError == null;
     }
 
-    /** The supervisor's publication has an image here. */
+    /** The supervisor's publication has a live image here. */
     boolean isConnected() {
-        return liveImages() > 0;
+        if (liveImages() > 0) {
+            seenSupervisor = true; // from now on, losing it means the supervisor is gone
+            return true;
+        }
+        return false;
     }
 
     /** True once the supervisor was connected and no live image of it is left. */
     boolean supervisorGone() {
-        final int live = liveImages();
-        if (live > 0) {
-            seenSupervisor = true;
-            return false;
-        }
-        return seenSupervisor;
+        return !isConnected() && seenSupervisor;
     }
 
     private int liveImages() {
