@@ -80,6 +80,14 @@ public final class AeronStageLink implements StageLink, AutoCloseable {
         this.subscription = sub;
     }
 
+    /**
+     * True when both directions this link has are connected: the next stage's subscription receives our
+     * publication, and the previous stage's publication has an image here. For start-up checks.
+     */
+    public boolean isConnected() {
+        return (sender == null || sender.isConnected()) && (subscription == null || subscription.imageCount() > 0);
+    }
+
     /** Hand-offs sent so far. */
     public long sent() {
         return sendSequence;

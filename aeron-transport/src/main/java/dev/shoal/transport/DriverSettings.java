@@ -2,6 +2,7 @@ package dev.shoal.transport;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,14 +13,33 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                  defaults to {@code /dev/shm/aeron-<user>} and a second one fails with "active media driver
  *                  detected" (STACK.md P10). It is wiped on start and deleted on close.
  * @param idle      how the driver's single (shared) thread idles
+ * @param imageLiveness how long an image (a peer's publication as seen here) may stay silent before this driver
+ *                      drops it and subscribers see it unavailable. A live publication sends heartbeats every
+ *                      100 ms even when idle, so only a peer whose driver is gone (process killed, host down)
+ *                      goes silent; Aeron's default of 10 s is long for a worker waiting on its supervisor, so
+ *                      the default here is {@link #DEFAULT_IMAGE_LIVENESS}. It also bounds how long a
+ *                      publication counts as connected after the peer's status messages stop.
  */
-public record DriverSettings(Path directory, IdleMode idle) {
+public record DriverSettings(Path directory, IdleMode idle, Duration imageLiveness) {
+
+    /** 3 s: a gone peer is noticed within a few seconds; a stalled-but-alive peer's driver has 30× its heartbeat. */
+    public static final Duration DEFAULT_IMAGE_LIVENESS = Duration.ofSeconds(3);
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
     public DriverSettings {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(idle, "idle");
+        Objects.requireNonNull(imageLiveness, "imageLiveness");
+        if (imageLiveness.compareTo(Duration.ofMillis(500)) < 0) {
+            throw new IllegalArgumentException("image liveness below 500 ms would drop live peers between their "
+                    + "heartbeats: imageLiveness=" + imageLiveness);
+        }
+    }
+
+    /** Default image liveness. */
+    public DriverSettings(final Path directory, final IdleMode idle) {
+        this(directory, idle, DEFAULT_IMAGE_LIVENESS);
     }
 
     /** A fresh unique directory (under /dev/shm when it exists, else the temp dir), back-off idling. */
@@ -28,7 +48,11 @@ public record DriverSettings(Path directory, IdleMode idle) {
     }
 
     public DriverSettings withIdle(final IdleMode mode) {
-        return new DriverSettings(directory, mode);
+        return new DriverSettings(directory, mode, imageLiveness);
+    }
+
+    public DriverSettings withImageLiveness(final Duration liveness) {
+        return new DriverSettings(directory, idle, liveness);
     }
 
     /**

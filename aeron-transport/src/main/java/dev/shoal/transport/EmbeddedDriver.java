@@ -12,7 +12,9 @@ import org.agrona.CloseHelper;
  * <p>The driver runs {@link ThreadingMode#SHARED} (conductor, sender and receiver on one thread: a small node has
  * no cores to give three spinning threads) with a non-spinning idle strategy (STACK.md P12). Buffers are sized for
  * tensors (STACK.md §4): 4 MiB publication and IPC terms, a 32 KiB MTU for UDP and IPC, a 2 MiB initial receiver
- * window and 2 MiB socket buffers; term files are sparse, so an idle stream costs little of /dev/shm.
+ * window and 2 MiB socket buffers; term files are sparse, so an idle stream costs little of /dev/shm. Images of
+ * silent peers are dropped after {@link DriverSettings#imageLiveness()} (default 3 s, Aeron's is 10 s), which is
+ * how a worker notices that its supervisor's node is gone.
  *
  * <p>The client is thread-safe: ranks sharing this driver share the client, each with its own publications and
  * subscriptions. {@link #close()} closes the client, then the driver, which deletes its directory.
@@ -51,6 +53,8 @@ public final class EmbeddedDriver implements AutoCloseable {
                 .sharedIdleStrategy(settings.idle().newStrategy())
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
+                .imageLivenessTimeoutNs(settings.imageLiveness().toNanos())
+                .publicationConnectionTimeoutNs(settings.imageLiveness().toNanos())
                 .warnIfDirectoryExists(false)
                 .termBufferSparseFile(true)
                 .publicationTermBufferLength(TERM_LENGTH)

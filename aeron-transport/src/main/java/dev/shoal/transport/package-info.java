@@ -16,6 +16,7 @@
  *       {@link dev.shoal.transport.TransportSettings#peerTimeout()} instead of a hang.</li>
  *   <li>{@link dev.shoal.transport.LinkProbe} / {@link dev.shoal.transport.LinkProbeResponder} — RTT and bandwidth
  *       between two endpoints ({@link dev.shoal.transport.LinkMeasurement}).</li>
+ *   <li>{@code dev.shoal.transport.step} — a model instance spread over nodes, stepped by its supervisor.</li>
  * </ul>
  *
  * Blocking calls run a duty cycle (offer what the publication takes, poll, idle when neither made progress) on the

@@ -7,12 +7,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /** Free UDP ports on 127.0.0.1, found by binding port 0 (all held open together so they are distinct). */
-final class TestPorts {
+public final class TestPorts {
 
     private TestPorts() {
     }
 
-    static int[] freeUdpPorts(final int count) {
+    public static int[] freeUdpPorts(final int count) {
         final DatagramSocket[] sockets = new DatagramSocket[count];
         try {
             final int[] ports = new int[count];
