@@ -58,6 +58,31 @@ final class ConfigReader {
         return config.getString(path).strip();
     }
 
+    /** A string that may be empty (an absent key is an error: reference.conf defines every key). */
+    String stringOrEmpty(String path, String allowed) {
+        if (!present(path) || config.getValue(path).valueType() != ConfigValueType.STRING) {
+            throw invalid(path, allowed);
+        }
+        return config.getString(path).strip();
+    }
+
+    /** {@code on}/{@code off}, {@code true}/{@code false} or {@code yes}/{@code no}, as HOCON reads booleans. */
+    boolean bool(String path) {
+        String allowed = "on or off";
+        if (!present(path)) {
+            throw invalid(path, allowed);
+        }
+        ConfigValueType t = config.getValue(path).valueType();
+        if (t != ConfigValueType.BOOLEAN && t != ConfigValueType.STRING) {
+            throw invalid(path, allowed);
+        }
+        try {
+            return config.getBoolean(path);
+        } catch (ConfigException e) {
+            throw invalid(path, allowed);
+        }
+    }
+
     int integer(String path, int min, int max) {
         String allowed = "an integer between " + min + " and " + max;
         if (!present(path)) {

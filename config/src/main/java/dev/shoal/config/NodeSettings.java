@@ -13,10 +13,21 @@ import java.util.List;
  * records and never reads {@link Config} itself. Keys, units, ranges and defaults are documented in
  * {@code reference.conf}.
  */
-public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettings engine, MemorySettings memory) {
+public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettings engine, MemorySettings memory,
+                           ClusterSettings cluster, JmxSettings jmx) {
 
     /** The smallest memory budget accepted: below this not even the tiniest model's KV cache fits. */
     public static final long MIN_BUDGET_BYTES = 1L << 20;
+
+    /**
+     * A node name: it becomes a Pekko role, a JMX key property and an mDNS instance label (at most 63 bytes), so it
+     * keeps to characters all three take as they are.
+     */
+    private static final java.util.regex.Pattern NODE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,63}");
+    private static final String NODE_NAME_ALLOWED =
+            "empty (derived from the Pekko host:port) or 1 to 63 letters, digits, '.', '-', '_' or ':'";
+    /** Role prefixes that are not the user's: Pekko's data-center role and the role Shoal carries the name in. */
+    private static final List<String> RESERVED_ROLE_PREFIXES = List.of("dc-", "node=");
 
     /**
      * Reads {@code shoal.*} from {@code config} (a whole application config; keys it lacks come from
@@ -55,7 +66,33 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.integer("shoal.engine.max-batch", 1, 256),
                 r.integer("shoal.engine.max-queue", 0, 1_000_000));
 
-        return new NodeSettings(http, models, engine, memory(r, machine));
+        return new NodeSettings(http, models, engine, memory(r, machine), cluster(r), jmx(r));
+    }
+
+    private static ClusterSettings cluster(ConfigReader r) {
+        String name = r.stringOrEmpty("shoal.cluster.node-name", NODE_NAME_ALLOWED);
+        if (!name.isEmpty() && !NODE_NAME.matcher(name).matches()) {
+            throw r.invalid("shoal.cluster.node-name", NODE_NAME_ALLOWED);
+        }
+        String rolesAllowed = "a list of role names, none starting with \"dc-\" or \"node=\" (e.g. [\"gpu\", \"big-memory\"])";
+        List<String> roles = r.stringList("shoal.cluster.roles", rolesAllowed);
+        if (roles.stream().anyMatch(role -> RESERVED_ROLE_PREFIXES.stream().anyMatch(role::startsWith))) {
+            throw r.invalid("shoal.cluster.roles", rolesAllowed);
+        }
+        BootstrapSettings bootstrap = new BootstrapSettings(
+                r.bool("shoal.cluster.bootstrap.enabled"),
+                r.integer("shoal.cluster.bootstrap.required-contact-points", 1, 1000));
+        return new ClusterSettings(name, roles, bootstrap,
+                r.string("shoal.cluster.data-host", "a host name or IP address"),
+                r.integer("shoal.cluster.data-port", 0, 65535),
+                r.duration("shoal.cluster.peer-timeout", Duration.ofMillis(1), Duration.ofHours(1)));
+    }
+
+    private static JmxSettings jmx(ConfigReader r) {
+        return new JmxSettings(
+                r.bool("shoal.jmx.remote.enabled"),
+                r.string("shoal.jmx.remote.host", "a host name or IP address"),
+                r.integer("shoal.jmx.remote.port", 1, 65535));
     }
 
     private static Path modelsDir(ConfigReader r) {
@@ -102,6 +139,11 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 "keep-alive " + (models.keepsForever() ? "forever" : ConfigReader.human(models.keepAlive())),
                 "threads " + engine.threads() + ", context " + engine.contextLength() + ", batch "
                         + engine.maxBatch() + ", queue " + engine.maxQueue(),
-                String.format("memory budget %.1f GiB%s", gib(memory.budgetBytes()), memory.auto() ? " (auto)" : ""));
+                String.format("memory budget %.1f GiB%s", gib(memory.budgetBytes()), memory.auto() ? " (auto)" : ""),
+                "cluster node " + (cluster.derivesNodeName() ? "(host:port)" : cluster.nodeName())
+                        + (cluster.roles().isEmpty() ? "" : ", roles " + cluster.roles())
+                        + (cluster.bootstrap().enabled() ? ", bootstrap" : "")
+                        + ", data " + cluster.dataHost() + ":" + (cluster.dataPort() == 0 ? "auto" : cluster.dataPort()),
+                "jmx remote " + (jmx.remoteEnabled() ? jmx.remoteHost() + ":" + jmx.remotePort() : "off"));
     }
 }

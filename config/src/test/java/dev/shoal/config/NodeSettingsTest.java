@@ -41,6 +41,10 @@ class NodeSettingsTest {
         assertEquals(new EngineSettings(6, 4096, 8, 64), s.engine());
         assertTrue(s.memory().auto());
         assertEquals((long) (16 * GIB * 0.8) - 2 * GIB, s.memory().budgetBytes());
+        assertEquals(new ClusterSettings("", List.of(), new BootstrapSettings(false, 2), "127.0.0.1", 0,
+                Duration.ofSeconds(10)), s.cluster());
+        assertTrue(s.cluster().derivesNodeName());
+        assertEquals(new JmxSettings(false, "127.0.0.1", 9010), s.jmx());
     }
 
     @Test
@@ -52,6 +56,10 @@ class NodeSettingsTest {
                            load-timeout = 1 m }
                   engine { threads = 3, context-length = 2048, max-batch = 4, max-queue = 0 }
                   memory { budget = 12 GiB }
+                  cluster { node-name = "gpu-box.lan", roles = ["gpu", "big"],
+                            bootstrap { enabled = on, required-contact-points = 3 },
+                            data-host = "10.0.0.5", data-port = 40123, peer-timeout = 2500 ms }
+                  jmx.remote { enabled = yes, host = "0.0.0.0", port = 9999 }
                 }
                 """);
         assertEquals(new HttpSettings("0.0.0.0", 8080, Duration.ofSeconds(2)), s.http());
@@ -59,6 +67,25 @@ class NodeSettingsTest {
                 Duration.ofMinutes(1)), s.models());
         assertEquals(new EngineSettings(3, 2048, 4, 0), s.engine());
         assertEquals(new MemorySettings(12 * GIB, false), s.memory());
+        assertEquals(new ClusterSettings("gpu-box.lan", List.of("gpu", "big"), new BootstrapSettings(true, 3),
+                "10.0.0.5", 40123, Duration.ofMillis(2500)), s.cluster());
+        assertFalse(s.cluster().derivesNodeName());
+        assertEquals(new JmxSettings(true, "0.0.0.0", 9999), s.jmx());
+    }
+
+    @Test
+    void theJmxServiceUrlShouldUseOnePortForRegistryAndServer() {
+        assertEquals("service:jmx:rmi://127.0.0.1:9010/jndi/rmi://127.0.0.1:9010/jmxrmi",
+                new JmxSettings(true, "127.0.0.1", 9010).serviceUrl());
+        assertEquals("service:jmx:rmi://[::1]:9011/jndi/rmi://[::1]:9011/jmxrmi",
+                new JmxSettings(true, "::1", 9011).serviceUrl());
+    }
+
+    @Test
+    void onOffSettingsShouldAcceptWhatHoconCallsBooleans() {
+        assertTrue(parse("shoal.cluster.bootstrap.enabled = true").cluster().bootstrap().enabled());
+        assertTrue(parse("shoal.cluster.bootstrap.enabled = \"on\"").cluster().bootstrap().enabled());
+        assertFalse(parse("shoal.jmx.remote.enabled = no").jmx().remoteEnabled());
     }
 
     @Test
@@ -119,6 +146,24 @@ class NodeSettingsTest {
             shoal.engine.max-queue = -5            | shoal.engine.max-queue = -5: must be an integer between 0 and 1000000
             shoal.memory.budget = 12 bananas       | shoal.memory.budget = "12 bananas": must be "auto" or a size of at least 1 MiB (e.g. "12 GiB", "800 MiB")
             shoal.memory.budget = 1000             | shoal.memory.budget = 1000: must be "auto" or a size of at least 1 MiB (e.g. "12 GiB", "800 MiB")
+            shoal.cluster.node-name = "a b"        | shoal.cluster.node-name = "a b": must be empty (derived from the Pekko host:port) or 1 to 63 letters, digits, '.', '-', '_' or ':'
+            shoal.cluster.node-name = "a,b"        | shoal.cluster.node-name = a,b: must be empty (derived from the Pekko host:port) or 1 to 63 letters, digits, '.', '-', '_' or ':'
+            shoal.cluster.node-name = 7            | shoal.cluster.node-name = 7: must be empty (derived from the Pekko host:port) or 1 to 63 letters, digits, '.', '-', '_' or ':'
+            shoal.cluster.roles = gpu              | shoal.cluster.roles = gpu: must be a list of role names, none starting with "dc-" or "node=" (e.g. ["gpu", "big-memory"])
+            shoal.cluster.roles = ["dc-west"]      | shoal.cluster.roles = ["dc-west"]: must be a list of role names, none starting with "dc-" or "node=" (e.g. ["gpu", "big-memory"])
+            shoal.cluster.roles = ["node=x"]       | shoal.cluster.roles = ["node=x"]: must be a list of role names, none starting with "dc-" or "node=" (e.g. ["gpu", "big-memory"])
+            shoal.cluster.bootstrap.enabled = 2    | shoal.cluster.bootstrap.enabled = 2: must be on or off
+            shoal.cluster.bootstrap.enabled = maybe | shoal.cluster.bootstrap.enabled = maybe: must be on or off
+            shoal.cluster.bootstrap.required-contact-points = 0 | shoal.cluster.bootstrap.required-contact-points = 0: must be an integer between 1 and 1000
+            shoal.cluster.data-host = ""           | shoal.cluster.data-host = "": must be a host name or IP address
+            shoal.cluster.data-port = 65536        | shoal.cluster.data-port = 65536: must be an integer between 0 and 65535
+            shoal.cluster.data-port = -1           | shoal.cluster.data-port = -1: must be an integer between 0 and 65535
+            shoal.cluster.peer-timeout = 0         | shoal.cluster.peer-timeout = 0: must be a duration between 1 ms and 1 h (e.g. "30 s", "5 m")
+            shoal.cluster.peer-timeout = 2 h       | shoal.cluster.peer-timeout = "2 h": must be a duration between 1 ms and 1 h (e.g. "30 s", "5 m")
+            shoal.jmx.remote.enabled = [on]        | shoal.jmx.remote.enabled = ["on"]: must be on or off
+            shoal.jmx.remote.host = ""             | shoal.jmx.remote.host = "": must be a host name or IP address
+            shoal.jmx.remote.port = 0              | shoal.jmx.remote.port = 0: must be an integer between 1 and 65535
+            shoal.jmx.remote.port = 65536          | shoal.jmx.remote.port = 65536: must be an integer between 1 and 65535
             """)
     void aBadValueShouldFailWithOneLineNamingKeyValueAndWhatIsAllowed(String hocon, String message) {
         assertEquals(message, failure(hocon));
@@ -142,7 +187,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(13, keys.size(), keys.toString());
+        assertEquals(23, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);
