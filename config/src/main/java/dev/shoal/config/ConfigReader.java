@@ -41,6 +41,10 @@ final class ConfigReader {
         return new SettingsException(path + " = " + shown(path) + ": must be " + allowed);
     }
 
+    boolean has(String path) {
+        return present(path);
+    }
+
     private boolean present(String path) {
         return config.hasPath(path);
     }
@@ -56,6 +60,17 @@ final class ConfigReader {
             throw invalid(path, allowed);
         }
         return config.getString(path).strip();
+    }
+
+    /** The keys directly under an object (e.g. one per model); an absent or null key has none. */
+    java.util.Set<String> keys(String path, String allowed) {
+        if (!config.hasPathOrNull(path) || config.getIsNull(path)) {
+            return java.util.Set.of();
+        }
+        if (config.getValue(path).valueType() != ConfigValueType.OBJECT) {
+            throw invalid(path, allowed);
+        }
+        return new java.util.TreeSet<>(config.getObject(path).keySet());
     }
 
     /** A string that may be empty (an absent key is an error: reference.conf defines every key). */

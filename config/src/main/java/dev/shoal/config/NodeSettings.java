@@ -14,7 +14,7 @@ import java.util.List;
  * {@code reference.conf}.
  */
 public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettings engine, MemorySettings memory,
-                           ClusterSettings cluster, JmxSettings jmx) {
+                           ClusterSettings cluster, JmxSettings jmx, PlacementSettings placement) {
 
     /** The smallest memory budget accepted: below this not even the tiniest model's KV cache fits. */
     public static final long MIN_BUDGET_BYTES = 1L << 20;
@@ -66,7 +66,7 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.integer("shoal.engine.max-batch", 1, 256),
                 r.integer("shoal.engine.max-queue", 0, 1_000_000));
 
-        return new NodeSettings(http, models, engine, memory(r, machine), cluster(r), jmx(r));
+        return new NodeSettings(http, models, engine, memory(r, machine), cluster(r), jmx(r), placement(r));
     }
 
     private static ClusterSettings cluster(ConfigReader r) {
@@ -86,6 +86,37 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.string("shoal.cluster.data-host", "a host name or IP address"),
                 r.integer("shoal.cluster.data-port", 0, 65535),
                 r.duration("shoal.cluster.peer-timeout", Duration.ofMillis(1), Duration.ofHours(1)));
+    }
+
+    private static final String MODES = "one of auto, replicas, pipeline, tensor, hybrid";
+
+    private static PlacementSettings placement(ConfigReader r) {
+        PlacementSettings.ModelPlacement defaults = modelPlacement(r, "shoal.placement.mode",
+                "shoal.placement.max-nodes");
+        java.util.Map<String, PlacementSettings.ModelPlacement> models = new java.util.LinkedHashMap<>();
+        for (String model : r.keys("shoal.placement.models",
+                "an object of model names, e.g. { \"llama3.1:70b\" { mode = pipeline, max-nodes = 3 } }")) {
+            String base = com.typesafe.config.ConfigUtil.joinPath("shoal", "placement", "models", model);
+            PlacementSettings.ModelPlacement own = new PlacementSettings.ModelPlacement(
+                    r.has(base + ".mode") ? mode(r, base + ".mode") : defaults.mode(),
+                    r.has(base + ".max-nodes") ? r.integer(base + ".max-nodes", 0, 64) : defaults.maxNodes());
+            models.put(model, own);
+        }
+        return new PlacementSettings(defaults, models,
+                r.duration("shoal.placement.load-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
+                r.duration("shoal.placement.settle-timeout", Duration.ofMillis(100), Duration.ofHours(1)));
+    }
+
+    private static PlacementSettings.ModelPlacement modelPlacement(ConfigReader r, String mode, String maxNodes) {
+        return new PlacementSettings.ModelPlacement(mode(r, mode), r.integer(maxNodes, 0, 64));
+    }
+
+    private static String mode(ConfigReader r, String path) {
+        String m = r.string(path, MODES).toLowerCase(java.util.Locale.ROOT);
+        if (!PlacementSettings.MODES.contains(m)) {
+            throw r.invalid(path, MODES);
+        }
+        return m;
     }
 
     private static JmxSettings jmx(ConfigReader r) {

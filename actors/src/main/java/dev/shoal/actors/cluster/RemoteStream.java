@@ -206,7 +206,7 @@ final class RemoteStream extends AbstractBehavior<RemoteStream.Command> {
                     + " times by nodes leaving; last: " + why));
         }
         if (job.maxTokens() > 0 && count >= job.maxTokens()) {
-            listener.onComplete(new Completion(Math.max(promptTokens, 0), count, StopReason.LENGTH, 0, 0, 0,
+            listener.onComplete(new Completion(Math.max(promptTokens, 0), count, StopReason.MAX_TOKENS, 0, 0, 0,
                     System.nanoTime() - submitted));
             return finish();
         }

@@ -97,7 +97,7 @@ class ClusterMessageSerializationTest {
                 new StreamEvent.Started(12),
                 new StreamEvent.Piece("héllo ", 42),
                 new StreamEvent.Piece("", 2),
-                new StreamEvent.Finished(" end", new Completion(12, 24, StopReason.LENGTH, 0, 1000, 2000, 3000)),
+                new StreamEvent.Finished(" end", new Completion(12, 24, StopReason.MAX_TOKENS, 0, 1000, 2000, 3000)),
                 new StreamEvent.Failed(new ServiceError.ContextOverflow(300, 256), false),
                 new StreamEvent.Failed(new ServiceError.Internal("peer gone"), true),
                 new StreamEvent.Failed(new ServiceError.Overloaded(5), false),
