@@ -64,7 +64,8 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
         }
         try {
             // Pekko Management's own rule for an unset hostname: this machine's address
-            return host.isBlank() || host.equals("<hostname>") ? InetAddress.getLocalHost() : InetAddress.getByName(host);
+            return host.isBlank() || host.equals("<hostname>") ? InetAddress.getLocalHost()
+                    : InetAddress.getByName(host);
         } catch (UnknownHostException e) {
             throw new IllegalStateException("mDNS cannot bind to " + host
                     + " (pekko.discovery.shoal-mdns.bind-hostname or pekko.management.http.hostname): unknown host", e);
