@@ -108,14 +108,24 @@ public final class ClusterJoin {
         }
         String method = config.getString(DISCOVERY_METHOD);
         String uri = startManagement(system);
-        if (Discovery.get(system).loadServiceDiscovery(method) instanceof MdnsServiceDiscovery mdns) {
-            // announce the endpoint bootstrap will probe: the management URI's host and port
-            org.apache.pekko.http.javadsl.model.Uri u = org.apache.pekko.http.javadsl.model.Uri.create(uri);
-            mdns.announce(nodeName, bootstrapServiceName(system), u.host().address(), u.port());
+        try {
+            if (Discovery.get(system).loadServiceDiscovery(method) instanceof MdnsServiceDiscovery mdns) {
+                // announce the endpoint bootstrap will probe: the management URI's host and port
+                org.apache.pekko.http.javadsl.model.Uri u = org.apache.pekko.http.javadsl.model.Uri.create(uri);
+                mdns.announce(nodeName, bootstrapServiceName(system), u.host().address(), u.port());
+            }
+            ClusterBootstrap.get(system).start();
+        } catch (RuntimeException e) {
+            throw new MembershipException("cannot start cluster bootstrap with discovery method " + method + " ("
+                    + DISCOVERY_METHOD + "): " + oneLine(e), e);
         }
-        ClusterBootstrap.get(system).start();
         log.info("cluster bootstrap: management at {}, discovery method {}", uri, method);
         return new JoinMethod.Bootstrap(method, uri);
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        return m.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
     private static String startManagement(ActorSystem<?> system) {
@@ -128,7 +138,7 @@ public final class ClusterJoin {
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
             throw new MembershipException("cannot start Pekko Management on " + where + " (pekko.management.http.*): "
-                    + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
+                    + oneLine(cause.getCause() != null ? cause.getCause() : cause), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MembershipException("interrupted while starting Pekko Management on " + where, e);

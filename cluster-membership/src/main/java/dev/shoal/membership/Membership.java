@@ -15,7 +15,10 @@ import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.slf4j.Logger;
@@ -92,6 +95,13 @@ public final class Membership implements AutoCloseable {
             m.close();
             throw e;
         }
+        // coordinated shutdown (SIGTERM, terminate(), being downed) runs this before the system is gone, so that the
+        // bean never outlives it; the callback covers a system stopped some other way
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+                "shoal-membership-close", () -> {
+                    m.close();
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
         system.getWhenTerminated().thenRun(m::close);
         log.info("node {}: {}, data port {}, JMX {}{}", name, m.joinMethod, m.dataPort, m.objectName,
                 m.jmxServer == null ? "" : " at " + m.jmxServer.serviceUrl());

@@ -74,7 +74,8 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
         if (!name.isEmpty() && !NODE_NAME.matcher(name).matches()) {
             throw r.invalid("shoal.cluster.node-name", NODE_NAME_ALLOWED);
         }
-        String rolesAllowed = "a list of role names, none starting with \"dc-\" or \"node=\" (e.g. [\"gpu\", \"big-memory\"])";
+        String rolesAllowed =
+                "a list of role names, none starting with \"dc-\" or \"node=\" (e.g. [\"gpu\", \"big-memory\"])";
         List<String> roles = r.stringList("shoal.cluster.roles", rolesAllowed);
         if (roles.stream().anyMatch(role -> RESERVED_ROLE_PREFIXES.stream().anyMatch(role::startsWith))) {
             throw r.invalid("shoal.cluster.roles", rolesAllowed);
@@ -174,7 +175,8 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 "cluster node " + (cluster.derivesNodeName() ? "(host:port)" : cluster.nodeName())
                         + (cluster.roles().isEmpty() ? "" : ", roles " + cluster.roles())
                         + (cluster.bootstrap().enabled() ? ", bootstrap" : "")
-                        + ", data " + cluster.dataHost() + ":" + (cluster.dataPort() == 0 ? "auto" : cluster.dataPort()),
+                        + ", data " + cluster.dataHost() + ":"
+                        + (cluster.dataPort() == 0 ? "auto" : cluster.dataPort()),
                 "jmx remote " + (jmx.remoteEnabled() ? jmx.remoteHost() + ":" + jmx.remotePort() : "off"));
     }
 }

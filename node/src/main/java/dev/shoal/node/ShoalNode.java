@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigFactory;
 import dev.shoal.actors.ActorInferenceService;
 import dev.shoal.config.NodeSettings;
 import dev.shoal.http.HttpServer;
+import dev.shoal.membership.Membership;
+import dev.shoal.membership.MembershipException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -17,16 +19,15 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running node: a Pekko Cluster member (joined to itself when no seed nodes are configured), the inference
- * service over its models, and the HTTP API. Shutdown (SIGTERM, or {@link #stop}) runs Pekko's coordinated
- * shutdown: the port unbinds, running requests get {@code shoal.http.shutdown-deadline} to finish, the models
- * close, the member leaves the cluster.
+ * A running node: a Pekko Cluster member ({@link Membership}: seed nodes, cluster bootstrap, or joined to itself, a
+ * cluster of one; its JMX beans), the inference service over its models, and the HTTP API. Shutdown (SIGTERM, or
+ * {@link #stop}) runs Pekko's coordinated shutdown: the port unbinds, running requests get
+ * {@code shoal.http.shutdown-deadline} to finish, the models close, the member leaves the cluster.
  */
 public final class ShoalNode {
 
@@ -41,19 +42,22 @@ public final class ShoalNode {
     private final ActorInferenceService service;
     private final ServerBinding binding;
     private final NodeSettings settings;
+    private final Membership membership;
 
     private ShoalNode(ActorSystem<Void> system, ActorInferenceService service, ServerBinding binding,
-                      NodeSettings settings) {
+                      NodeSettings settings, Membership membership) {
         this.system = system;
         this.service = service;
         this.binding = binding;
         this.settings = settings;
+        this.membership = membership;
     }
 
     /**
      * Starts a node from {@code config}, whose {@code shoal.*} keys were already parsed into {@code settings}.
      *
-     * @throws NodeStartException when the HTTP port cannot be bound (the actor system is stopped again)
+     * @throws NodeStartException when the HTTP port, the management or JMX port, or the data host cannot be used (the
+     *                            actor system is stopped again)
      */
     public static ShoalNode start(Config config, NodeSettings settings) {
         Duration drain = settings.http().shutdownDeadline();
@@ -61,11 +65,8 @@ public final class ShoalNode {
                 "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
                 drain.plus(PHASE_MARGIN).toMillis() + " ms"));
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "shoal",
-                shutdownPhases.withFallback(config));
+                shutdownPhases.withFallback(Membership.pekkoConfig(settings, config)).withFallback(config));
         Cluster cluster = Cluster.get(system);
-        if (config.getList("pekko.cluster.seed-nodes").isEmpty()) {
-            cluster.manager().tell(Join.create(cluster.selfMember().address()));
-        }
         ActorInferenceService service = ActorInferenceService.start(system, settings);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "shoal-unload-models",
                 service::stop);
@@ -82,9 +83,17 @@ public final class ShoalNode {
                     + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
         }
         addShutdownTasks(system, service, binding, drain);
+        // cluster membership: joining (seed nodes, bootstrap or itself), JMX beans, remote JMX; ends with the system
+        Membership membership;
+        try {
+            membership = Membership.start(system, settings, binding.localAddress().getPort());
+        } catch (MembershipException e) {
+            terminate(system);
+            throw new NodeStartException(e.getMessage(), e);
+        }
         log.info("cluster member {} (settings: {})", cluster.selfMember().address(),
                 String.join("; ", settings.summary()));
-        return new ShoalNode(system, service, binding, settings);
+        return new ShoalNode(system, service, binding, settings, membership);
     }
 
     /**
@@ -130,6 +139,11 @@ public final class ShoalNode {
 
     public NodeSettings settings() {
         return settings;
+    }
+
+    /** This node's cluster membership: its name, profile, JMX bean (give it a status source there). */
+    public Membership membership() {
+        return membership;
     }
 
     /** The line printed when the node is ready: the configured host (as the user wrote it) and the bound port. */

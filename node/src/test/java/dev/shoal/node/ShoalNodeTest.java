@@ -1,6 +1,7 @@
 package dev.shoal.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import dev.shoal.config.NodeSettings;
+import dev.shoal.membership.JoinMethod;
 import dev.shoal.tensor.SharedModels;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -76,6 +78,11 @@ class ShoalNodeTest {
                 assertTrue(System.nanoTime() < deadline, "the node never became Up in its own cluster");
                 Thread.sleep(50);
             }
+            assertInstanceOf(JoinMethod.SelfJoin.class, node.membership().joinMethod());
+            assertTrue(java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                    .isRegistered(node.membership().objectName()), "dev.shoal:type=Node is registered");
+            assertEquals("http://127.0.0.1:" + node.httpAddress().getPort(), node.membership().profile().httpBaseUrl());
+            assertEquals(List.of("stories260K.gguf"), node.membership().profile().modelFiles());
 
             HttpResponse<String> tags = get(node, "/api/tags");
             assertEquals(200, tags.statusCode(), tags.body());
@@ -93,6 +100,8 @@ class ShoalNodeTest {
             node.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
         }
         assertTrue(node.whenTerminated().toCompletableFuture().isDone());
+        assertFalse(java.lang.management.ManagementFactory.getPlatformMBeanServer()
+                .isRegistered(node.membership().objectName()), "the JMX bean went with the node");
         assertEquals(java.util.List.of(), node.service().loaded(), "models were unloaded");
         IOException refused = assertThrows(IOException.class, () -> get(node, "/api/tags"));
         assertTrue(refused instanceof ConnectException || refused.getCause() instanceof ConnectException,

@@ -27,7 +27,9 @@ public final class NodeBean implements NodeMXBean {
         this.status = status;
     }
 
-    /** {@code NAME ADDRESS STATUS roles=[...]}, e.g. {@code node-a pekko://shoal@127.0.0.1:25520 Up roles=[dc-default]}. */
+    /**
+     * {@code NAME ADDRESS STATUS roles=[...]}, e.g. {@code node-a pekko://shoal@127.0.0.1:25520 Up roles=[dc-default]}.
+     */
     public static String line(Member m) {
         return NodeNames.of(m) + " " + m.address() + " " + m.status() + " roles=" + NodeNames.visibleRoles(m);
     }

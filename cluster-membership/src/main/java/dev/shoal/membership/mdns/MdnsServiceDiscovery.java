@@ -64,7 +64,8 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
         }
         try {
             // Pekko Management's own rule for an unset hostname: this machine's address
-            return host.isBlank() || host.equals("<hostname>") ? InetAddress.getLocalHost() : InetAddress.getByName(host);
+            return host.isBlank() || host.equals("<hostname>") ? InetAddress.getLocalHost()
+                    : InetAddress.getByName(host);
         } catch (UnknownHostException e) {
             throw new IllegalStateException("mDNS cannot bind to " + host
                     + " (pekko.discovery.shoal-mdns.bind-hostname or pekko.management.http.hostname): unknown host", e);
@@ -108,15 +109,20 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
         return Future.successful(MdnsRecords.resolved(lookup.serviceName(), peers(lookup.serviceName())));
     }
 
-    /** Withdraws the announcement and leaves the multicast group; also run when the actor system terminates. */
+    /**
+     * Withdraws the announcement (goodbye packets, so peers forget this node at once) and leaves the multicast group;
+     * also run when the actor system terminates. jmdns takes seconds for this, so it runs in the background rather
+     * than hold up the actor system's termination.
+     */
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            try {
-                jmdns.unregisterAllServices();
-                jmdns.close();
-            } catch (IOException | RuntimeException e) {
-                log.debug("closing mDNS: {}", e.toString());
-            }
+            Thread.ofVirtual().name("shoal-mdns-close").start(() -> {
+                try {
+                    jmdns.close();
+                } catch (IOException | RuntimeException e) {
+                    log.debug("closing mDNS: {}", e.toString());
+                }
+            });
         }
     }
 

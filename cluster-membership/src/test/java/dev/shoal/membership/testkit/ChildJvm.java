@@ -23,7 +23,8 @@ public final class ChildJvm implements AutoCloseable {
 
     /** The flags every node JVM needs (STACK.md §2: Agrona 2.x under Artery TCP), plus a quick, small start. */
     private static final List<String> JVM_FLAGS = List.of(
-            "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+            "--add-modules=jdk.incubator.vector", "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED",
             "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m");
 
     private final Process process;

@@ -50,6 +50,26 @@ public final class TestNodes {
                         """));
     }
 
+    /**
+     * A node with bootstrap on, its management endpoint on 127.0.0.1:{@code management}, discovery as
+     * {@code discovery} says, and bootstrap's pace shortened: probe every 200 ms, form a cluster after 1 s without
+     * change.
+     */
+    public static Config bootstrapNode(int artery, int management, Config discovery) {
+        return ConfigFactory.parseMap(Map.of(
+                        "shoal.cluster.bootstrap.enabled", true,
+                        "pekko.management.http.hostname", "127.0.0.1",
+                        "pekko.management.http.port", management))
+                .withFallback(discovery)
+                .withFallback(ConfigFactory.parseString("""
+                        pekko.management.cluster.bootstrap {
+                          contact-point-discovery { interval = 200 ms, stable-margin = 1 s }
+                          contact-point { probe-interval = 200 ms }
+                        }
+                        """))
+                .withFallback(pekko(artery, List.of()));
+    }
+
     public static String address(int port) {
         return "pekko://shoal@127.0.0.1:" + port;
     }
