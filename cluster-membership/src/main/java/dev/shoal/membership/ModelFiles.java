@@ -9,9 +9,10 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * The model file names a node has, for its profile: {@code *.gguf} directly in the models directory or one level down,
- * the same places the model catalog serves from. Names only (a peer asks for a file by name); a missing directory
- * has none.
+ * The model files a node has, for its profile: {@code *.gguf} directly in the models directory or one level down,
+ * the same places the model catalog serves from, as paths relative to the directory with {@code /} separators
+ * ({@code llama.gguf}, {@code extra/qwen3:8b.gguf}) — how a placement names the file each node loads. A missing
+ * directory has none.
  */
 public final class ModelFiles {
 
@@ -28,8 +29,8 @@ public final class ModelFiles {
         TreeSet<String> names = new TreeSet<>();
         try (Stream<Path> files = Files.walk(dir, 2)) {
             files.filter(Files::isRegularFile)
-                    .map(p -> p.getFileName().toString())
-                    .filter(n -> n.toLowerCase(Locale.ROOT).endsWith(SUFFIX))
+                    .filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(SUFFIX))
+                    .map(p -> dir.relativize(p).toString().replace(java.io.File.separatorChar, '/'))
                     .forEach(names::add);
         } catch (UncheckedIOException | IOException e) {
             // a subdirectory removed or unreadable while listed: the profile offers what was found, and the model

@@ -30,10 +30,10 @@ class NodeProfileTest {
                 "http://10.0.0.5:52415", 3L << 29);
 
         assertEquals(new NodeProfile("node-a", "pekko://shoal@10.0.0.5:25520", 12L << 30, 3L << 29,
-                Runtime.getRuntime().availableProcessors(), List.of("a.GGUF", "b.gguf"), "10.0.0.5", 40123,
+                Runtime.getRuntime().availableProcessors(), List.of("b.gguf", "qwen/a.GGUF", "qwen/b.gguf"), "10.0.0.5", 40123,
                 "http://10.0.0.5:52415"), p);
         assertEquals("node-a pekko://shoal@10.0.0.5:25520 memory 1.5/12.0 GiB, "
-                + Runtime.getRuntime().availableProcessors() + " cores, models [a.GGUF, b.gguf], data 10.0.0.5:40123, "
+                + Runtime.getRuntime().availableProcessors() + " cores, models [b.gguf, qwen/a.GGUF, qwen/b.gguf], data 10.0.0.5:40123, "
                 + "http http://10.0.0.5:52415", p.line());
         assertEquals(List.of(), ModelFiles.list(models.resolve("missing")));
     }

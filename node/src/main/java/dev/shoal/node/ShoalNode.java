@@ -3,6 +3,14 @@ package dev.shoal.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.shoal.actors.ActorInferenceService;
+import dev.shoal.actors.cluster.ClusterInferenceService;
+import dev.shoal.actors.cluster.ClusterServices;
+import dev.shoal.actors.cluster.NodeStatus;
+import dev.shoal.actors.cluster.ShardHost;
+import dev.shoal.http.ShoalMetrics;
+import dev.shoal.transport.DriverSettings;
+import dev.shoal.transport.TransportSettings;
+import java.util.concurrent.atomic.AtomicReference;
 import dev.shoal.config.NodeSettings;
 import dev.shoal.http.HttpServer;
 import dev.shoal.membership.Membership;
@@ -40,14 +48,17 @@ public final class ShoalNode {
 
     private final ActorSystem<Void> system;
     private final ActorInferenceService service;
+    /** What the HTTP API serves: every request routed by the placement coordinator. */
+    private final ClusterInferenceService routed;
     private final ServerBinding binding;
     private final NodeSettings settings;
     private final Membership membership;
 
-    private ShoalNode(ActorSystem<Void> system, ActorInferenceService service, ServerBinding binding,
-                      NodeSettings settings, Membership membership) {
+    private ShoalNode(ActorSystem<Void> system, ActorInferenceService service, ClusterInferenceService routed,
+                      ServerBinding binding, NodeSettings settings, Membership membership) {
         this.system = system;
         this.service = service;
+        this.routed = routed;
         this.binding = binding;
         this.settings = settings;
         this.membership = membership;
@@ -70,11 +81,23 @@ public final class ShoalNode {
         ActorInferenceService service = ActorInferenceService.start(system, settings);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "shoal-unload-models",
                 service::stop);
+        // the cluster runtime: this node's agent, its shard workers (slices of distributed models, on the node's
+        // own Aeron driver), the placement coordinator singleton, and the service that routes every request
+        NodeDriver driver = new NodeDriver(DriverSettings.defaults());
+        system.getWhenTerminated().thenRun(driver::close);
+        ShardHost shards = new ShardHost(settings.models().dir(), driver::aeron, settings.engine().threads(),
+                TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()),
+                settings.placement().loadTimeout());
+        AtomicReference<Membership> joined = new AtomicReference<>();
+        ClusterServices clusterServices = ClusterServices.start(system, service, () -> joined.get().profile(), shards,
+                settings.placement(), settings.engine().contextLength(), settings.engine().maxBatch(),
+                settings.engine().maxQueue(), settings.models().loadTimeout());
+        ClusterInferenceService routed = clusterServices.service();
         String host = settings.http().host();
         int port = settings.http().port();
         ServerBinding binding;
         try {
-            binding = HttpServer.start(system, service, host, port).toCompletableFuture()
+            binding = HttpServer.start(system, routed, routed, new ShoalMetrics(), host, port).toCompletableFuture()
                     .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -82,7 +105,7 @@ public final class ShoalNode {
             throw new NodeStartException("cannot listen on http://" + host + ":" + port + ": "
                     + (cause.getMessage() == null ? cause.toString() : cause.getMessage()), cause);
         }
-        addShutdownTasks(system, service, binding, drain);
+        addShutdownTasks(system, routed, binding, drain);
         // cluster membership: joining (seed nodes, bootstrap or itself), JMX beans, remote JMX; ends with the system
         Membership membership;
         try {
@@ -91,9 +114,14 @@ public final class ShoalNode {
             terminate(system);
             throw new NodeStartException(e.getMessage(), e);
         }
+        joined.set(membership);
+        NodeStatus status = new NodeStatus(system, routed, service, shards);
+        membership.statusSource(status);
+        system.getWhenTerminated().thenRun(status::close);
+        clusterServices.publish();
         log.info("cluster member {} (settings: {})", cluster.selfMember().address(),
                 String.join("; ", settings.summary()));
-        return new ShoalNode(system, service, binding, settings, membership);
+        return new ShoalNode(system, service, routed, binding, settings, membership);
     }
 
     /**
@@ -101,7 +129,7 @@ public final class ShoalNode {
      * the models. Pekko HTTP's own {@code terminate} waits for responses to start, not for streamed bodies to end,
      * so the wait for running generations is the service's.
      */
-    private static void addShutdownTasks(ActorSystem<?> system, ActorInferenceService service, ServerBinding binding,
+    private static void addShutdownTasks(ActorSystem<?> system, ClusterInferenceService service, ServerBinding binding,
                                          Duration drain) {
         CoordinatedShutdown cs = CoordinatedShutdown.get(system);
         cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "shoal-http-unbind", binding::unbind);
@@ -129,8 +157,14 @@ public final class ShoalNode {
         return binding.localAddress();
     }
 
+    /** The node's own models (the local registry). */
     public ActorInferenceService service() {
         return service;
+    }
+
+    /** What the HTTP API serves: requests routed over the cluster (to this node's models, or others'). */
+    public ClusterInferenceService routed() {
+        return routed;
     }
 
     public ActorSystem<Void> system() {

@@ -56,6 +56,8 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     private final Duration routeTimeout;
     private final Map<String, CachedShape> shapes = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Tokens streamed to this node's clients, for the tokens/s figure. */
+    private final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
 
     private record CachedShape(long modifiedMillis, long size, ModelShape shape) {
     }
@@ -104,7 +106,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
             return () -> { };
         }
         inFlight.incrementAndGet();
-        OnceListener once = new OnceListener(listener, inFlight::decrementAndGet);
+        OnceListener once = new OnceListener(new CountingListener(listener, tokens), inFlight::decrementAndGet);
         GenerationJob named = new GenerationJob(entry.get().name(), job.prompt(), job.sampling(), job.maxTokens(),
                 job.stop(), job.keepAlive());
         ActorRef<RemoteStream.Command> stream = system.systemActorOf(
@@ -130,6 +132,11 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
             shapes.put(key, new CachedShape(e.modified().toEpochMilli(), e.sizeBytes(), shape));
             return shape;
         }
+    }
+
+    /** Tokens streamed to this node's clients since start. */
+    public long tokensStreamed() {
+        return tokens.sum();
     }
 
     /** Generations running or waiting here (cluster routed and local). */

@@ -27,10 +27,21 @@ public final class ClusterServices {
 
     private final ClusterInferenceService service;
     private final ActorRef<PlacementCoordinator.Command> coordinator;
+    private final ActorRef<NodeAgent.Command> agent;
 
-    private ClusterServices(ClusterInferenceService service, ActorRef<PlacementCoordinator.Command> coordinator) {
+    private ClusterServices(ClusterInferenceService service, ActorRef<PlacementCoordinator.Command> coordinator,
+                            ActorRef<NodeAgent.Command> agent) {
         this.service = service;
         this.coordinator = coordinator;
+        this.agent = agent;
+    }
+
+    /**
+     * Offers this node to the placement coordinator (its agent registers with the receptionist); call once the node
+     * has joined and its profile is complete.
+     */
+    public void publish() {
+        agent.tell(NodeAgent.Publish.INSTANCE);
     }
 
     /**
@@ -53,7 +64,7 @@ public final class ClusterServices {
                 "shoal-placement"));
         ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, placement,
                 routeTimeout);
-        return new ClusterServices(service, coordinator);
+        return new ClusterServices(service, coordinator, agent);
     }
 
     public ClusterInferenceService service() {

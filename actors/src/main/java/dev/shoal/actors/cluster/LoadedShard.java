@@ -52,11 +52,11 @@ final class LoadedShard implements AutoCloseable {
             if (spec.position() == 0) {
                 Tokenizer tokenizer = Tokenizer.fromGguf(file.metadata());
                 ChatTemplate template = ChatTemplate.fromGguf(file.metadata());
-                DistributedStepModel model = new DistributedStepModel(host.aeron(), spec.wiring(), weights, pool,
+                DistributedStepModel model = new DistributedStepModel(host.aeron().get(), spec.wiring(), weights, pool,
                         spec.context(), spec.maxBatch(), host.transport());
                 return new LoadedShard(arena, pool, weights.byteSize(), null, model, tokenizer, template);
             }
-            ShardRuntime runtime = new ShardRuntime(host.aeron(), spec.wiring(), spec.position(), weights, pool,
+            ShardRuntime runtime = new ShardRuntime(host.aeron().get(), spec.wiring(), spec.position(), weights, pool,
                     spec.context(), spec.maxBatch(), host.transport(), onFailure);
             return new LoadedShard(arena, pool, weights.byteSize(), runtime, null, null, null);
         } catch (IOException | RuntimeException e) {

@@ -44,15 +44,15 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     private record Ended(ActorRef<StreamEvent> stream) implements Command {
     }
 
+    /** Register with the receptionist: the node's profile is complete (it has joined, its ports are known). */
+    public enum Publish implements Command { INSTANCE }
+
     private final Supplier<NodeProfile> profile;
     private final InferenceService local;
     private final Map<ActorRef<StreamEvent>, GenerationHandle> running = new HashMap<>();
 
     public static Behavior<Command> create(Supplier<NodeProfile> profile, InferenceService local) {
-        return Behaviors.setup(context -> {
-            context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
-            return new NodeAgent(context, profile, local);
-        });
+        return Behaviors.setup(context -> new NodeAgent(context, profile, local));
     }
 
     private NodeAgent(ActorContext<Command> context, Supplier<NodeProfile> profile, InferenceService local) {
@@ -66,6 +66,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         return newReceiveBuilder()
                 .onMessage(GetProfile.class, g -> {
                     g.replyTo().tell(new ProfileReply(profile.get(), getContext().getSelf()));
+                    return this;
+                })
+                .onMessage(Publish.class, p -> {
+                    getContext().getSystem().receptionist().tell(Receptionist.register(KEY, getContext().getSelf()));
                     return this;
                 })
                 .onMessage(RunLocal.class, this::onRunLocal)

@@ -105,6 +105,10 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private record LocationsSet(String instanceId, Throwable failure) implements Command {
     }
 
+    /** The shard locations have had time to reach the allocation strategy's replica: load. */
+    private record LocationsVisible(String instanceId) implements Command {
+    }
+
     private record LoadTimedOut(String instanceId) implements Command {
     }
 
@@ -134,6 +138,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         final List<NodeProfile> positions;
         final List<ActorRef<ShardWorker.Command>> workers = new ArrayList<>();
         State state;
+        /** 1 for a first placement; more when a misplaced shard made the coordinator try again. */
+        int attempt = 1;
         int loaded;
         int connected;
         int inFlight;
@@ -170,12 +176,16 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final int maxBatch;
     private final int maxQueue;
     private final TimerScheduler<Command> timers;
+    private final Duration locationDelay;
     private final ClusterSharding sharding;
     private final ActorRef<NodeAgent.ProfileReply> profileAdapter;
     private final Map<ActorRef<NodeAgent.Command>, NodeProfile> profiles = new HashMap<>();
     private final Set<String> unreachable = new HashSet<>();
     private final Map<String, Placed> byModel = new HashMap<>();
     private final Map<String, Placed> byInstance = new HashMap<>();
+    /** Models being placed again after a misplaced shard, with the attempt number. */
+    private final Map<String, Integer> attempts = new HashMap<>();
+    private static final int MAX_PLACEMENT_ATTEMPTS = 3;
     /** Bumped whenever the set of usable nodes changes; a placement remembers the value it was planned at. */
     private long membership;
     /**
@@ -207,6 +217,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
         this.sharding = ClusterSharding.get(context.getSystem());
+        this.locationDelay = context.getSystem().settings().config()
+                .getDuration("pekko.cluster.distributed-data.notify-subscribers-interval").multipliedBy(2)
+                .plusMillis(100);
         this.profileAdapter = context.messageAdapter(NodeAgent.ProfileReply.class, ProfileArrived::new);
         ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class,
                 l -> new AgentsListed(l.getServiceInstances(NodeAgent.KEY)));
@@ -228,8 +241,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .onMessage(Released.class, this::onReleased)
                 .onMessage(ShardLoaded.class, this::onShardLoaded)
                 .onMessage(ShardConnected.class, this::onShardConnected)
-                .onMessage(ShardFailed.class, f -> failInstance(f.instanceId(), "position " + f.position() + ": "
-                        + f.reason()))
+                .onMessage(ShardFailed.class, this::onShardFailed)
                 .onMessage(LoadTimedOut.class, t -> {
                     Placed p = byInstance.get(t.instanceId());
                     return p != null && p.state != State.READY && p.state != State.BROKEN
@@ -239,6 +251,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .onMessage(InstanceBroken.class, this::onInstanceBroken)
                 .onMessage(SettleTimedOut.class, t -> settle())
                 .onMessage(LocationsSet.class, this::onLocationsSet)
+                .onMessage(LocationsVisible.class, this::onLocationsVisible)
                 .onMessage(AgentsListed.class, this::onAgentsListed)
                 .onMessage(ProfileArrived.class, this::onProfile)
                 .onMessage(Reachability.class, this::onReachability)
@@ -452,6 +465,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         String id = slug(r.model()) + "-" + number + "-" + Long.toString(System.nanoTime() & 0xffffff, 36);
         List<NodeProfile> positions = profilesOf(plan);
         Placed p = new Placed(r.model(), r.fileName(), r.shape(), plan, membership, id, number, positions);
+        p.attempt = attempts.getOrDefault(r.model(), 1);
         byInstance.put(id, p);
         Map<String, org.apache.pekko.actor.Address> locations = new HashMap<>();
         for (int i = 0; i < positions.size(); i++) {
@@ -472,11 +486,23 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         if (s.failure() != null) {
             return failInstance(s.instanceId(), "could not place its shards: " + s.failure().getMessage());
         }
+        // The allocation strategy learns locations through a distributed-data subscription, which is notified
+        // every notify-subscribers-interval; a shard first asked for before that would be allocated to the asking
+        // node instead. (A worker that finds itself on the wrong node says so, and the placement is retried.)
+        timers.startSingleTimer("visible-" + p.instanceId, new LocationsVisible(p.instanceId), locationDelay);
+        return this;
+    }
+
+    private Behavior<Command> onLocationsVisible(LocationsVisible v) {
+        Placed p = byInstance.get(v.instanceId());
+        if (p == null || p.state != State.LOCATING) {
+            return this;
+        }
         p.state = State.LOADING;
         List<Assignment> assignments = p.plan.assignments();
         var wiring = InstanceWirings.of(p.number, p.plan, p.positions);
         for (int i = 0; i < assignments.size(); i++) {
-            ShardSpec spec = new ShardSpec(p.instanceId, p.model, p.fileName, i,
+            ShardSpec spec = new ShardSpec(p.instanceId, p.model, p.fileName, p.positions.get(i).address(), i,
                     assignments.stream().map(Assignment::slice).toList(), wiring,
                     Math.min(contextLength, p.shape.context()), maxBatch, maxQueue);
             sharding.entityRefFor(ShardWorker.KEY, spec.entityId())
@@ -516,6 +542,20 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             waiting.forEach(r -> onRoute(r));
         }
         return this;
+    }
+
+    private Behavior<Command> onShardFailed(ShardFailed f) {
+        Placed p = byInstance.get(f.instanceId());
+        if (p != null && f.reason().startsWith(ShardWorker.MISPLACED) && p.attempt < MAX_PLACEMENT_ATTEMPTS) {
+            getContext().getLog().warn("[{}] {}; placing again", f.instanceId(), f.reason());
+            retire(p);
+            List<Route> waiting = List.copyOf(p.waiting);
+            attempts.put(p.model, p.attempt + 1);
+            waiting.forEach(this::onRoute);
+            attempts.remove(p.model);
+            return this;
+        }
+        return failInstance(f.instanceId(), "position " + f.position() + ": " + f.reason());
     }
 
     private Behavior<Command> failInstance(String instanceId, String reason) {
@@ -568,6 +608,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             byInstance.remove(p.instanceId);
             timers.cancel("load-" + p.instanceId);
             timers.cancel("settle-" + p.instanceId);
+            timers.cancel("visible-" + p.instanceId);
         }
     }
 

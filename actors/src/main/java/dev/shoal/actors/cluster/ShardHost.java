@@ -1,16 +1,41 @@
 package dev.shoal.actors.cluster;
 
+import dev.shoal.transport.TransportSettings;
 import io.aeron.Aeron;
 import java.nio.file.Path;
 import java.time.Duration;
-import dev.shoal.transport.TransportSettings;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
 
 /**
  * What a node lends the shard workers it hosts: its models directory (slices are read from the node's own copy of
- * the file), the client of its embedded Aeron driver, compute threads per slice, and the transport's timeouts.
+ * the file), the client of its embedded Aeron driver (started on first use: a node that never holds a slice runs
+ * no driver), compute threads per slice, and the transport's timeouts. It also keeps the list of slices loaded here
+ * (for JMX and the node's used memory).
  *
  * @param connectTimeout how long a new instance's positions get to connect to each other over Aeron
  */
-public record ShardHost(Path modelsDir, Aeron aeron, int threads, TransportSettings transport,
-                        Duration connectTimeout) {
+public record ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, TransportSettings transport,
+                        Duration connectTimeout, Map<String, Loaded> loaded) {
+
+    /** One slice loaded on this node: its entity id, a description, and the bytes its weights take. */
+    public record Loaded(String entity, String description, long bytes) {
+    }
+
+    public ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, TransportSettings transport,
+                     Duration connectTimeout) {
+        this(modelsDir, aeron, threads, transport, connectTimeout, new ConcurrentSkipListMap<>());
+    }
+
+    /** The slices loaded here now, by entity id. */
+    public List<Loaded> slices() {
+        return List.copyOf(loaded.values());
+    }
+
+    /** Bytes the loaded slices' weights take. */
+    public long sliceBytes() {
+        return loaded.values().stream().mapToLong(Loaded::bytes).sum();
+    }
 }

@@ -6,10 +6,11 @@ import java.util.List;
 
 /**
  * What one shard worker loads and how it connects: the instance's id, the model file (by name, in the worker
- * node's models directory), every position's slice in stage-major order (position 0 is the supervisor's), the Aeron
+ * node's models directory), the Pekko address of the node the plan puts this position on, every position's slice in stage-major order (position 0 is the supervisor's), the Aeron
  * wiring of all positions, and the instance's engine limits.
  */
-public record ShardSpec(String instanceId, String model, String fileName, int position, List<Slice> slices,
+public record ShardSpec(String instanceId, String model, String fileName, String nodeAddress, int position,
+                        List<Slice> slices,
                         InstanceWiring wiring, int context, int maxBatch, int maxQueue) {
 
     public ShardSpec {

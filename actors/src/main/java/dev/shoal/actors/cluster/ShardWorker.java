@@ -27,6 +27,9 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
 
     public static final EntityTypeKey<Command> KEY = EntityTypeKey.create(Command.class, "shoal-shard");
 
+    /** How a {@link PlacementCoordinator.ShardFailed} reason starts when the entity started on the wrong node. */
+    static final String MISPLACED = "misplaced: ";
+
     public sealed interface Command {
     }
 
@@ -106,6 +109,13 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
         }
         spec = load.spec();
         coordinator = load.coordinator();
+        String here = org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem()).selfMember().address()
+                .toString();
+        if (!here.equals(spec.nodeAddress())) {
+            coordinator.tell(new PlacementCoordinator.ShardFailed(spec.instanceId(), spec.position(),
+                    MISPLACED + "started on " + here + ", planned for " + spec.nodeAddress()));
+            return Behaviors.stopped();
+        }
         // a coordinator that is gone (its node left) took the placement with it: the instance is an orphan
         getContext().watch(coordinator);
         getContext().getLog().info("[{}] loading {} slice {}", spec.entityId(), spec.fileName(), spec.slice());
@@ -128,6 +138,8 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
             return Behaviors.stopped();
         }
         shard = l.shard();
+        host.loaded().put(spec.entityId(), new ShardHost.Loaded(spec.entityId(), spec.fileName() + " position "
+                + spec.position() + " of " + spec.slices().size() + ": " + spec.slice(), shard.bytes));
         coordinator.tell(new PlacementCoordinator.ShardLoaded(spec.instanceId(), spec.position(),
                 getContext().getSelf(), shard.bytes));
         return this;
@@ -192,6 +204,7 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
             supervisor.close();
         }
         if (shard != null) {
+            host.loaded().remove(spec.entityId());
             shard.close();
             getContext().getLog().info("[{}] closed", spec.entityId());
         }

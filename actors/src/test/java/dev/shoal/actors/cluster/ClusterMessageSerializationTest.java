@@ -90,7 +90,8 @@ class ClusterMessageSerializationTest {
                 new DataAddress("127.0.0.1", 40002), new DataAddress("127.0.0.1", 40003)));
         List<Slice> slices = List.of(new Slice(0, 3, 0, 2, 0, 96, 0, 256), new Slice(0, 3, 2, 4, 96, 172, 256, 512),
                 new Slice(3, 5, 0, 4, 0, 172, 0, 512));
-        ShardSpec spec = new ShardSpec("stories260K-1-abc", "stories260K", "stories260K.gguf", 1, slices, wiring,
+        ShardSpec spec = new ShardSpec("stories260K-1-abc", "stories260K", "stories260K.gguf",
+                "pekko://shoal@127.0.0.1:25521", 1, slices, wiring,
                 256, 4, 16);
         Prompt chat = new Prompt.Chat(List.of(ChatMessage.system("be brief"), ChatMessage.user("hello")));
         return Stream.of(

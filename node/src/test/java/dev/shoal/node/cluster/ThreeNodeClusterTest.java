@@ -66,6 +66,7 @@ class ThreeNodeClusterTest {
         new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 7, 0.02f, null)
                 .write(models.resolve("synth-tensor.gguf"));
         Files.copy(models.resolve("synth-tensor.gguf"), models.resolve("synth-pipeline.gguf"));
+        Files.copy(models.resolve("synth-tensor.gguf"), models.resolve("synth-hybrid.gguf"));
         cluster = new ClusterFixture(dir, models, """
                 shoal.engine { threads = 1, context-length = 512, max-batch = 4 }
                 shoal.cluster.peer-timeout = 2 s
@@ -79,12 +80,13 @@ class ThreeNodeClusterTest {
                     stories-hybrid { mode = hybrid, max-nodes = 3 }
                     synth-tensor { mode = tensor, max-nodes = 2 }
                     synth-pipeline { mode = pipeline, max-nodes = 2 }
+                    synth-hybrid { mode = hybrid, max-nodes = 3 }
                   }
                 }
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
                 pekko.cluster.split-brain-resolver.stable-after = 3 s
                 """);
-        cluster.start("a", "shoal.memory.budget = \"700 MiB\"\nshoal.jmx.remote { enabled = on, port = "
+        cluster.start("a", "shoal.memory.budget = \"1536 MiB\"\nshoal.jmx.remote { enabled = on, port = "
                 + ClusterFixture.freeTcpPort() + " }");
         Thread b = Thread.ofPlatform().start(() -> startQuietly("b"));
         Thread c = Thread.ofPlatform().start(() -> startQuietly("c"));
@@ -95,7 +97,7 @@ class ThreeNodeClusterTest {
 
     private static void startQuietly(String name) {
         try {
-            cluster.start(name, "shoal.memory.budget = \"2 GiB\"");
+            cluster.start(name, "shoal.memory.budget = \"3 GiB\"");
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -176,7 +178,7 @@ class ThreeNodeClusterTest {
 
     @Order(2)
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"stories-pipeline", "stories-hybrid", "synth-tensor", "synth-pipeline"})
+    @ValueSource(strings = {"stories-pipeline", "stories-hybrid", "synth-tensor", "synth-pipeline", "synth-hybrid"})
     void everyPlacementShouldGiveTheSingleNodeGreedyTokens(String model) throws Exception {
         String expected = greedyText(model, PROMPT, TOKENS);
         assertFalse(expected.isEmpty());
@@ -186,12 +188,19 @@ class ThreeNodeClusterTest {
         JsonNode placed = instance(model);
         String mode = model.substring(model.indexOf('-') + 1);
         assertEquals(mode, placed.get("mode").asText());
-        List<String> expectedSlices = switch (mode) {
-            case "pipeline" -> List.of("b@0/0", "c@1/0");
-            case "tensor" -> List.of("b@0/0", "c@0/1");
-            default -> List.of("b@0/0", "c@0/1", "a@1/0");
-        };
-        assertEquals(expectedSlices, slicesNodes(placed));
+        List<String> slices = slicesNodes(placed);
+        switch (mode) {
+            case "pipeline" -> assertEquals(List.of("b@0/0", "c@1/0"), slices);
+            case "tensor" -> assertEquals(List.of("b@0/0", "c@0/1"), slices);
+            default -> {
+                // over all three nodes: stories260K's 4 KV heads... the planner's tensor groups must divide the
+                // model; the synthetic model's 2 KV heads force a 2-rank group and a second stage
+                assertEquals(List.of("a", "b", "c"), slices.stream().map(x -> x.substring(0, 1)).sorted().toList());
+                if (model.equals("synth-hybrid")) {
+                    assertEquals(List.of("0/0", "0/1", "1/0"), slices.stream().map(x -> x.substring(2)).toList());
+                }
+            }
+        }
     }
 
     @Order(3)
