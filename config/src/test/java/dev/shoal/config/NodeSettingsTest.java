@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -178,6 +179,38 @@ class NodeSettingsTest {
     }
 
     @Test
+    void placementShouldDefaultToAutoOverEveryNode() {
+        PlacementSettings p = parse("").placement();
+        assertEquals(new PlacementSettings.ModelPlacement("auto", 0), p.defaults());
+        assertEquals(Map.of(), p.models());
+        assertEquals(java.time.Duration.ofMinutes(2), p.loadTimeout());
+        assertEquals(java.time.Duration.ofSeconds(15), p.settleTimeout());
+    }
+
+    @Test
+    void perModelPlacementShouldOverrideTheDefaultsKeyByKey() {
+        PlacementSettings p = parse("""
+                shoal.placement { mode = Tensor, max-nodes = 2
+                  models { "llama3.1:70b" { mode = pipeline }, tiny { max-nodes = 3 } } }
+                """).placement();
+        assertEquals(new PlacementSettings.ModelPlacement("tensor", 2), p.defaults());
+        assertEquals(new PlacementSettings.ModelPlacement("pipeline", 2), p.of("llama3.1:70b"));
+        assertEquals(new PlacementSettings.ModelPlacement("tensor", 3), p.of("tiny"));
+        assertEquals(p.defaults(), p.of("other"));
+    }
+
+    @Test
+    void badPlacementValuesShouldNameTheKeyAndWhatIsAllowed() {
+        assertEquals("shoal.placement.mode = sharded: must be one of auto, replicas, pipeline, tensor, hybrid",
+                failure("shoal.placement.mode = sharded"));
+        assertTrue(failure("shoal.placement.models { m { mode = striped } }")
+                .startsWith("shoal.placement.models.m.mode = striped: must be one of auto"));
+        assertTrue(failure("shoal.placement.max-nodes = -1").startsWith("shoal.placement.max-nodes = -1: must be"));
+        assertTrue(failure("shoal.placement.models = 3").startsWith("shoal.placement.models = 3: must be an object"));
+        assertTrue(failure("shoal.placement.load-timeout = 0 s").startsWith("shoal.placement.load-timeout"));
+    }
+
+    @Test
     void anUnresolvedSubstitutionShouldBeOneLine() {
         assertTrue(failure("shoal.http.host = ${nowhere}").contains("nowhere"));
     }
@@ -187,7 +220,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(23, keys.size(), keys.toString());
+        assertEquals(27, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);

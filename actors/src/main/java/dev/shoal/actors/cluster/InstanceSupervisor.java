@@ -36,6 +36,7 @@ final class InstanceSupervisor implements AutoCloseable {
     private final BatchScheduler scheduler;
     private final Consumer<String> onBroken;
     private final Map<ActorRef<StreamEvent>, SequenceHandle> running = new ConcurrentHashMap<>();
+    private final Map<ActorRef<StreamEvent>, Bridge> bridges = new ConcurrentHashMap<>();
 
     InstanceSupervisor(String instanceId, LoadedShard shard, int context, int maxBatch, int maxQueue,
                        Consumer<String> onBroken) {
@@ -73,13 +74,17 @@ final class InstanceSupervisor implements AutoCloseable {
         SamplingParams sampling = job.sampling() != null ? job.sampling() : SamplingParams.defaults();
         List<String> stops = job.stop() != null ? job.stop() : List.of();
         Bridge bridge = new Bridge(replyTo);
+        bridges.put(replyTo, bridge);
         try {
             running.put(replyTo, scheduler.submit(new SequenceRequest(ids, sampling, limits, stops), bridge));
         } catch (QueueFullException e) {
+            bridges.remove(replyTo);
             replyTo.tell(new StreamEvent.Failed(new ServiceError.Overloaded(5), false));
         } catch (IllegalArgumentException e) {
+            bridges.remove(replyTo);
             replyTo.tell(new StreamEvent.Failed(new ServiceError.InvalidRequest(e.getMessage(), null), false));
         } catch (IllegalStateException e) {
+            bridges.remove(replyTo);
             // the scheduler is closed: the instance is going away, the request can run on the next one
             replyTo.tell(new StreamEvent.Failed(new ServiceError.Internal(instanceId + ": " + e.getMessage()), true));
         }
@@ -97,9 +102,25 @@ final class InstanceSupervisor implements AutoCloseable {
         return running.size();
     }
 
+    /**
+     * Stops the instance's engine. Sequences still running are not ended as cancelled: their clients' nodes are
+     * told to continue them elsewhere ({@code reason}, replayable) — the instance goes because the placement moved
+     * or its coordinator is gone, not because the client left. The engine thread is stopped first, so nothing of
+     * this instance reaches a client after that message.
+     */
+    void close(String reason) {
+        bridges.values().forEach(Bridge::silence);
+        scheduler.close();
+        for (Bridge b : bridges.values()) {
+            b.replyTo.tell(new StreamEvent.Failed(new ServiceError.Internal(reason), true));
+        }
+        bridges.clear();
+        running.clear();
+    }
+
     @Override
     public void close() {
-        scheduler.close();
+        close("instance " + instanceId + " stopped");
     }
 
     /** One sequence's events as stream messages; text is sent with the token that completed it. */
@@ -107,6 +128,12 @@ final class InstanceSupervisor implements AutoCloseable {
         private final ActorRef<StreamEvent> replyTo;
         private final long submitted = System.nanoTime();
         private final StringBuilder pending = new StringBuilder();
+        /** Set before the engine stops: the sequence's end is reported by {@link #close(String)}, not here. */
+        private volatile boolean silenced;
+
+        void silence() {
+            silenced = true;
+        }
 
         Bridge(ActorRef<StreamEvent> replyTo) {
             this.replyTo = replyTo;
@@ -114,7 +141,9 @@ final class InstanceSupervisor implements AutoCloseable {
 
         @Override
         public void onStart(int promptTokens) {
-            replyTo.tell(new StreamEvent.Started(promptTokens));
+            if (!silenced) {
+                replyTo.tell(new StreamEvent.Started(promptTokens));
+            }
         }
 
         @Override
@@ -124,19 +153,29 @@ final class InstanceSupervisor implements AutoCloseable {
 
         @Override
         public void onToken(int id) {
-            replyTo.tell(new StreamEvent.Piece(take(), id));
+            if (!silenced) {
+                replyTo.tell(new StreamEvent.Piece(take(), id));
+            }
         }
 
         @Override
         public void onDone(GenerationResult r) {
+            if (silenced) {
+                return;
+            }
             running.remove(replyTo);
+            bridges.remove(replyTo);
             replyTo.tell(new StreamEvent.Finished(take(), new Completion(r.promptTokens(), r.generatedTokens(),
                     r.stopReason(), 0, r.promptNanos(), r.generationNanos(), System.nanoTime() - submitted)));
         }
 
         @Override
         public void onError(RuntimeException error) {
+            if (silenced) {
+                return;
+            }
             running.remove(replyTo);
+            bridges.remove(replyTo);
             boolean peerLost = causedByPeerLoss(error);
             String why = error.getMessage() == null ? error.toString() : error.getMessage();
             replyTo.tell(new StreamEvent.Failed(new ServiceError.Internal(

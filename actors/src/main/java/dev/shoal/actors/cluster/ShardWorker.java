@@ -96,6 +96,10 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
                 .onSignal(Terminated.class, t -> {
                     getContext().getLog().info("[{}] the placement coordinator is gone; stopping",
                             spec == null ? "?" : spec.entityId());
+                    if (supervisor != null) {
+                        supervisor.close("the placement coordinator's node left; continuing on a new placement");
+                        supervisor = null;
+                    }
                     return Behaviors.stopped();
                 })
                 .onSignal(PostStop.class, signal -> onPostStop())

@@ -59,7 +59,11 @@ public final class SurvivorDowning extends AbstractActorWithTimers {
         Set<Address> unreachable = new HashSet<>();
         Member oldest = null;
         for (Member m : state.getMembers()) {
-            if (m.status() == MemberStatus.down() || m.status() == MemberStatus.removed()) {
+            // members on their way out (leaving gracefully, or already downed) count on neither side: a node that
+            // left and then stopped must not outvote the survivors
+            MemberStatus st = m.status();
+            if (st == MemberStatus.down() || st == MemberStatus.removed() || st == MemberStatus.leaving()
+                    || st == MemberStatus.exiting()) {
                 continue;
             }
             members.add(m.address());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shoal.actors.PromptEncoder;
+import dev.shoal.membership.testkit.ChildJvm;
 import dev.shoal.actors.api.Prompt;
 import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.chat.ChatMessage;
@@ -55,6 +56,7 @@ class ThreeNodeClusterTest {
     @TempDir
     static Path dir;
     static ClusterFixture cluster;
+    static int jmxPort;
 
     @BeforeAll
     static void start() throws Exception {
@@ -86,8 +88,9 @@ class ThreeNodeClusterTest {
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
                 pekko.cluster.split-brain-resolver.stable-after = 3 s
                 """);
-        cluster.start("a", "shoal.memory.budget = \"1536 MiB\"\nshoal.jmx.remote { enabled = on, port = "
-                + ClusterFixture.freeTcpPort() + " }");
+        jmxPort = ClusterFixture.freeTcpPort();
+        cluster.start("a", "shoal.memory.budget = \"1536 MiB\"\nshoal.jmx.remote { enabled = on, port = " + jmxPort
+                + " }");
         Thread b = Thread.ofPlatform().start(() -> startQuietly("b"));
         Thread c = Thread.ofPlatform().start(() -> startQuietly("c"));
         b.join();
@@ -220,7 +223,30 @@ class ThreeNodeClusterTest {
     @Order(4)
     @Test
     void aJmxClientInAnotherProcessShouldReadTheMembership() throws Exception {
-        // filled in once the JMX probe main exists in cluster-membership's tests
+        String url = "service:jmx:rmi://127.0.0.1:" + jmxPort + "/jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi";
+        Thread.sleep(2500); // the bean's placement view refreshes every 2 s
+        try (ChildJvm probe = ChildJvm.start(NodeBeanProbe.class, List.of(), url)) {
+            probe.awaitLine(l -> l.equals("done"), Duration.ofSeconds(60));
+            java.util.Map<String, String> read = new java.util.HashMap<>();
+            for (String line : probe.stdout()) {
+                int colon = line.indexOf(": ");
+                if (colon > 0) {
+                    read.put(line.substring(0, colon), line.substring(colon + 2));
+                }
+            }
+            assertEquals("a", read.get("NodeName"), probe.stdout()::toString);
+            String members = read.get("Members");
+            for (String n : List.of("a", "b", "c")) {
+                assertTrue(members.matches(".*(^| \\| )" + n + " pekko://shoal@127\\.0\\.0\\.1:\\d+ Up.*"),
+                        () -> "member " + n + " in " + members);
+            }
+            assertTrue(read.get("Capabilities").contains("b pekko://"), read::toString);
+            assertTrue(read.get("Placements").contains("stories-tensor tensor ready: [b@0/0, c@0/1]"),
+                    read::toString);
+            // node a holds the third stage of the hybrids
+            assertTrue(read.get("LoadedSlices").contains("synth-hybrid.gguf position 2 of 3"), read::toString);
+            assertEquals(3, read.get("PekkoMembers").split("pekko://shoal@", -1).length - 1, read::toString);
+        }
     }
 
     @Order(10)

@@ -1,0 +1,152 @@
+package dev.shoal.node.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shoal.actors.PromptEncoder;
+import dev.shoal.actors.api.Prompt;
+import dev.shoal.tensor.SharedModels;
+import dev.shoal.tensor.generate.Generator;
+import dev.shoal.tensor.generate.LocalModel;
+import dev.shoal.tensor.sample.GenerationLimits;
+import dev.shoal.tensor.sample.SamplingParams;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Membership changes while serving, with node processes: a node that joins is used by the next placement; and the
+ * common two-node fleet (a laptop docked to a desktop) keeps serving when its oldest node — the seed, where the
+ * placement coordinator runs — dies with {@code kill -9} in the middle of a stream: the stream completes on the
+ * survivor with the single-node greedy tokens.
+ */
+class FleetChangesTest {
+
+    static final String PROMPT = "Once upon a time";
+
+    @TempDir
+    Path dir;
+    ClusterFixture cluster;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    String greedy(String model, int tokens) throws Exception {
+        try (LocalModel lm = LocalModel.open(cluster.models.resolve(model + ".gguf"), 1, 512)) {
+            int[] ids = PromptEncoder.encode(lm.tokenizer(), lm.chatTemplate(), new Prompt.Text(PROMPT, false, null));
+            return Generator.generate(lm, ids, SamplingParams.greedy(), new GenerationLimits(tokens, 512), List.of(),
+                    t -> true).text();
+        }
+    }
+
+    String completion(NodeProcess node, String model, int tokens) throws Exception {
+        HttpResponse<String> r = ClusterFixture.post(node, "/v1/completions", """
+                {"model":"%s","prompt":"%s","max_tokens":%d,"temperature":0}""".formatted(model, PROMPT, tokens),
+                Duration.ofSeconds(120));
+        assertEquals(200, r.statusCode(), () -> r.body() + cluster.logs());
+        return ClusterFixture.JSON.readTree(r.body()).get("choices").get(0).get("text").asText();
+    }
+
+    List<String> placedOn(NodeProcess via, String model) throws Exception {
+        JsonNode state = ClusterFixture.getJson(via, "/cluster/state");
+        for (JsonNode i : state.get("instances")) {
+            if (i.get("model").asText().equals(model)) {
+                List<String> nodes = new ArrayList<>();
+                i.get("slices").forEach(s -> nodes.add(s.get("node").asText()));
+                return nodes;
+            }
+        }
+        return List.of();
+    }
+
+    @Test
+    void aJoiningNodeShouldBeUsedAndTheSurvivorOfTheOldestsDeathShouldFinishTheStream() throws Exception {
+        Path models = Files.createDirectory(dir.resolve("models"));
+        for (String name : List.of("early", "late")) {
+            Files.copy(SharedModels.require("stories260K.gguf"), models.resolve(name + ".gguf"));
+        }
+        cluster = new ClusterFixture(dir, models, """
+                shoal.engine { threads = 1, context-length = 512, max-batch = 4 }
+                shoal.memory.budget = "2 GiB"
+                shoal.cluster.peer-timeout = 2 s
+                shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s }
+                pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
+                pekko.cluster.split-brain-resolver.stable-after = 3 s
+                """);
+        NodeProcess a = cluster.start("a", "");
+        NodeProcess b = cluster.start("b", "");
+        cluster.awaitMembers(b, List.of("a", "b"), Duration.ofSeconds(60));
+
+        // two nodes: a pipeline over both
+        assertEquals(greedy("early", 24), completion(b, "early", 24));
+        assertEquals(List.of("a", "b"), placedOn(b, "early").stream().sorted().toList());
+
+        // a third node joins: the next placement uses it
+        NodeProcess c = cluster.start("c", "");
+        cluster.awaitMembers(a, List.of("a", "b", "c"), Duration.ofSeconds(60));
+        assertEquals(greedy("late", 24), completion(a, "late", 24));
+        assertEquals(List.of("a", "b", "c"), placedOn(a, "late").stream().sorted().toList());
+        // the idle model placed before the join moves, or stays, between requests; either way it answers alike
+        assertEquals(greedy("early", 24), completion(c, "early", 24));
+
+        // c leaves gracefully: a fleet of two again
+        c.close();
+        cluster.awaitMembers(a, List.of("a", "b"), Duration.ofSeconds(60));
+        cluster.awaitMembers(b, List.of("a", "b"), Duration.ofSeconds(60));
+
+        // the oldest node (seed, coordinator) dies mid-stream; the stream on b completes with the same tokens
+        int tokens = 300;
+        String expected = greedy("early", tokens);
+        HttpResponse<java.io.InputStream> r = ClusterFixture.HTTP.send(HttpRequest.newBuilder(
+                        URI.create(b.base() + "/v1/completions")).timeout(Duration.ofSeconds(180))
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                        {"model":"early","prompt":"%s","max_tokens":%d,"temperature":0,"stream":true}"""
+                        .formatted(PROMPT, tokens))).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        StringBuilder text = new StringBuilder();
+        int chunks = 0;
+        boolean done = false;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (!line.startsWith("data: ")) {
+                    continue;
+                }
+                String data = line.substring(6);
+                if (data.equals("[DONE]")) {
+                    done = true;
+                    break;
+                }
+                JsonNode chunk = ClusterFixture.JSON.readTree(data);
+                assertFalse(chunk.has("error"), () -> "error event " + data + cluster.logs());
+                text.append(chunk.get("choices").get(0).get("text").asText());
+                if (++chunks == 5) {
+                    a.kill();
+                }
+            }
+        }
+        assertTrue(chunks > 5, "the stream ended before the oldest node could be killed");
+        assertTrue(done, () -> "no [DONE]: " + text + cluster.logs());
+        assertEquals(expected, text.toString(), cluster::logs);
+        // the survivor is a cluster of one and keeps serving
+        cluster.awaitMembers(b, List.of("b"), Duration.ofSeconds(60));
+        assertEquals(greedy("late", 24), completion(b, "late", 24));
+    }
+}
