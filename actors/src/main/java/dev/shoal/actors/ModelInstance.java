@@ -177,7 +177,8 @@ public final class ModelInstance extends AbstractBehavior<ModelInstance.Command>
                 nanos -> self.tell(new SequenceEnded(nanos)));
         SequenceHandle h;
         try {
-            h = scheduler.submit(new SequenceRequest(ids, sampling, limits, stops), bridge);
+            h = scheduler.submit(new SequenceRequest(ids, sampling, limits, stops,
+                    PromptEncoder.resumed(job.prompt())), bridge);
         } catch (QueueFullException e) {
             return new Admission.Rejected(new ServiceError.Overloaded(retryAfterSeconds()));
         } catch (IllegalArgumentException e) {

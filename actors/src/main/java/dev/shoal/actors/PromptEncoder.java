@@ -40,6 +40,11 @@ public final class PromptEncoder {
         };
     }
 
+    /** How many ids at the end of {@code prompt}'s encoding are output already sent (a continuation's tokens). */
+    public static int resumed(Prompt prompt) {
+        return prompt instanceof Prompt.Continuation c ? c.generated().length : 0;
+    }
+
     private static int[] checkedIds(Tokenizer tokenizer, int[] ids) {
         for (int id : ids) {
             if (id < 0 || id >= tokenizer.vocabSize()) {

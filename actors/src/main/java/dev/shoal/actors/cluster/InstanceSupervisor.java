@@ -76,7 +76,8 @@ final class InstanceSupervisor implements AutoCloseable {
         Bridge bridge = new Bridge(replyTo);
         bridges.put(replyTo, bridge);
         try {
-            running.put(replyTo, scheduler.submit(new SequenceRequest(ids, sampling, limits, stops), bridge));
+            running.put(replyTo, scheduler.submit(new SequenceRequest(ids, sampling, limits, stops,
+                    PromptEncoder.resumed(job.prompt())), bridge));
         } catch (QueueFullException e) {
             bridges.remove(replyTo);
             replyTo.tell(new StreamEvent.Failed(new ServiceError.Overloaded(5), false));

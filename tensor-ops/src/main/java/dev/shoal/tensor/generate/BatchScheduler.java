@@ -103,7 +103,8 @@ public final class BatchScheduler implements AutoCloseable {
         }
         int ctx = Math.min(request.limits().contextLength(), context);
         int[] prompt = SequenceState.checkedPrompt(tokenizer, request.prompt(), ctx);
-        Sequence s = new Sequence(new SequenceRequest(prompt, request.sampling(), request.limits(), request.stops()),
+        Sequence s = new Sequence(new SequenceRequest(prompt, request.sampling(), request.limits(), request.stops(),
+                request.resumed()),
                 listener);
         if (maxQueue == 0 || !queue.offer(s)) {
             throw new QueueFullException(maxQueue);
@@ -161,6 +162,7 @@ public final class BatchScheduler implements AutoCloseable {
             SequenceRequest r = s.request;
             int ctx = Math.min(r.limits().contextLength(), context);
             s.state = new SequenceState(tokenizer, r.prompt(), r.sampling(), r.limits(), r.stops(), ctx);
+            s.state.resume(r.resumed());
             if (s.cancelled) {
                 s.state.cancel();
                 s.listener.onDone(s.state.result(0, 0));

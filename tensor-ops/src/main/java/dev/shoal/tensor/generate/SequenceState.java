@@ -46,6 +46,20 @@ final class SequenceState {
         this.stopper = new StopStrings(stops);
     }
 
+    /**
+     * Primes the text decoder and the stop-string matcher with the last {@code ids} prompt tokens, output of this
+     * sequence already sent from another placement: what they completed is not emitted again, what they left
+     * pending (a split character, stop-string candidates) stays pending.
+     */
+    void resume(int ids) {
+        for (int i = prompt.length - ids; i < prompt.length; i++) {
+            StopStrings.Step step = stopper.accept(decoder.feed(prompt[i]));
+            if (step instanceof StopStrings.Stopped) {
+                throw new IllegalArgumentException("the resumed output already contains a stop string");
+            }
+        }
+    }
+
     /** The prompt with BOS for an empty one; refuses a prompt that leaves no room to generate. */
     static int[] checkedPrompt(Tokenizer tok, int[] prompt, int context) {
         if (prompt.length == 0) {

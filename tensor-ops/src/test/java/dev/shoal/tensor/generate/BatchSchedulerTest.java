@@ -1,5 +1,7 @@
 package dev.shoal.tensor.generate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -137,5 +139,53 @@ class BatchSchedulerTest {
             }
             assertTrue(refused >= 4, "refused " + refused);
         }
+    }
+
+    /**
+     * A sequence continued elsewhere from the tokens it already produced (prompt + those ids, {@code resumed}
+     * = their count) emits exactly the rest of the text the uninterrupted run emits, for every split point —
+     * including after a token whose successor starts with a space (which a fresh decoder would drop), and with a
+     * stop string that straddles the split.
+     */
+    @Test
+    void aResumedSequenceShouldEmitTheRestOfTheUninterruptedText() throws Exception {
+        int[] prompt = prompt("Once upon a time");
+        int tokens = 40;
+        List<String> stops = List.of("park. One");
+        GenerationResult whole = Generator.generate(model, prompt, SamplingParams.greedy(),
+                new GenerationLimits(tokens, 512), stops, t -> true);
+        assertTrue(whole.text().contains(" "), whole.text());
+        try (BatchScheduler scheduler = new BatchScheduler(model, 4, 64)) {
+            for (int k = 1; k < whole.ids().length - 1; k++) {
+                // the first run, cut after k tokens: the text it had emitted by then
+                Collector first = new Collector();
+                scheduler.submit(new SequenceRequest(prompt, SamplingParams.greedy(), new GenerationLimits(k, 512),
+                        stops), first);
+                GenerationResult cut = first.done.get(60, TimeUnit.SECONDS);
+                assertArrayEquals(java.util.Arrays.copyOf(whole.ids(), k), cut.ids());
+                int[] continued = java.util.Arrays.copyOf(prompt, prompt.length + k);
+                System.arraycopy(whole.ids(), 0, continued, prompt.length, k);
+                Collector rest = new Collector();
+                scheduler.submit(new SequenceRequest(continued, SamplingParams.greedy(),
+                        new GenerationLimits(tokens - k, 512), stops, k), rest);
+                rest.done.get(60, TimeUnit.SECONDS);
+                String emittedBeforeCut = streamedText(prompt, java.util.Arrays.copyOf(whole.ids(), k), stops);
+                assertEquals(whole.text(), emittedBeforeCut + rest.text, "split after " + k + " tokens");
+            }
+        }
+    }
+
+    /** The text a stream had sent after {@code ids}: decoded and stop-matched, without the end-of-stream flush. */
+    private static String streamedText(int[] prompt, int[] ids, List<String> stops) {
+        var decoder = model.tokenizer().newStreamDecoder();
+        var stopper = new dev.shoal.tensor.sample.StopStrings(stops);
+        StringBuilder out = new StringBuilder();
+        for (int id : ids) {
+            switch (stopper.accept(decoder.feed(id))) {
+                case dev.shoal.tensor.sample.StopStrings.Emit e -> out.append(e.text());
+                case dev.shoal.tensor.sample.StopStrings.Stopped st -> out.append(st.text());
+            }
+        }
+        return out.toString();
     }
 }
