@@ -62,6 +62,38 @@ final class ConfigReader {
         return config.getString(path).strip();
     }
 
+    /** A list of objects (absent or null: empty), each as the path of its element ({@code path[i]} for messages). */
+    List<com.typesafe.config.Config> objects(String path, String allowed) {
+        if (!config.hasPathOrNull(path) || config.getIsNull(path)) {
+            return List.of();
+        }
+        try {
+            return new ArrayList<>(config.getConfigList(path));
+        } catch (ConfigException.WrongType e) {
+            throw invalid(path, allowed);
+        }
+    }
+
+    /** A half-open range written {@code "start-end"} (0 ≤ start < end), or null when the key is absent. */
+    int[] range(com.typesafe.config.Config in, String key, String shownPath) {
+        if (!in.hasPath(key)) {
+            return null;
+        }
+        String raw = in.getValue(key).unwrapped().toString().strip();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*-\\s*(\\d+)").matcher(raw);
+        if (!m.matches()) {
+            throw new SettingsException(shownPath + " = " + raw + ": must be a half-open range \"start-end\" such as "
+                    + "\"0-16\"");
+        }
+        int start = Integer.parseInt(m.group(1));
+        int end = Integer.parseInt(m.group(2));
+        if (end <= start) {
+            throw new SettingsException(shownPath + " = " + raw + ": must be a half-open range \"start-end\" with "
+                    + "start < end");
+        }
+        return new int[] {start, end};
+    }
+
     /** The keys directly under an object (e.g. one per model); an absent or null key has none. */
     java.util.Set<String> keys(String path, String allowed) {
         if (!config.hasPathOrNull(path) || config.getIsNull(path)) {

@@ -100,12 +100,37 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
             String base = com.typesafe.config.ConfigUtil.joinPath("shoal", "placement", "models", model);
             PlacementSettings.ModelPlacement own = new PlacementSettings.ModelPlacement(
                     r.has(base + ".mode") ? mode(r, base + ".mode") : defaults.mode(),
-                    r.has(base + ".max-nodes") ? r.integer(base + ".max-nodes", 0, 64) : defaults.maxNodes());
+                    r.has(base + ".max-nodes") ? r.integer(base + ".max-nodes", 0, 64) : defaults.maxNodes(),
+                    pins(r, base + ".pins"));
             models.put(model, own);
         }
         return new PlacementSettings(defaults, models,
                 r.duration("shoal.placement.load-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
                 r.duration("shoal.placement.settle-timeout", Duration.ofMillis(100), Duration.ofHours(1)));
+    }
+
+    private static List<PlacementSettings.PinSettings> pins(ConfigReader r, String path) {
+        String allowed = "a list of pins such as [{ node = \"a\", layers = \"0-8\" }, { node = \"b\", layers = \"8-16\" }]"
+                + " (keys node, layers, kv-heads, ffn, vocab; ranges half-open, omitted = all)";
+        List<PlacementSettings.PinSettings> pins = new java.util.ArrayList<>();
+        List<Config> items = r.objects(path, allowed);
+        for (int i = 0; i < items.size(); i++) {
+            Config pin = items.get(i);
+            String at = path + "[" + i + "]";
+            if (!pin.hasPath("node") || pin.getValue("node").valueType() != com.typesafe.config.ConfigValueType.STRING
+                    || pin.getString("node").isBlank()) {
+                throw new SettingsException(at + ".node: must be a node name (" + allowed + ")");
+            }
+            for (String key : pin.root().keySet()) {
+                if (!List.of("node", "layers", "kv-heads", "ffn", "vocab").contains(key)) {
+                    throw new SettingsException(at + "." + key + ": unknown key; " + allowed);
+                }
+            }
+            pins.add(new PlacementSettings.PinSettings(pin.getString("node").strip(),
+                    r.range(pin, "layers", at + ".layers"), r.range(pin, "kv-heads", at + ".kv-heads"),
+                    r.range(pin, "ffn", at + ".ffn"), r.range(pin, "vocab", at + ".vocab")));
+        }
+        return pins;
     }
 
     private static PlacementSettings.ModelPlacement modelPlacement(ConfigReader r, String mode, String maxNodes) {

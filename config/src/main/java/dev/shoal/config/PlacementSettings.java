@@ -1,6 +1,7 @@
 package dev.shoal.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -25,14 +26,33 @@ public record PlacementSettings(ModelPlacement defaults, Map<String, ModelPlacem
     /**
      * @param mode     {@code auto}, {@code replicas}, {@code pipeline}, {@code tensor} or {@code hybrid}
      * @param maxNodes the most nodes the model is split over, those with the most free memory first; 0 = all
+     * @param pins     a manual placement (overrides mode and maxNodes when not empty)
      */
-    public record ModelPlacement(String mode, int maxNodes) {
+    public record ModelPlacement(String mode, int maxNodes, List<PinSettings> pins) {
+
+        public ModelPlacement(String mode, int maxNodes) {
+            this(mode, maxNodes, List.of());
+        }
+
         public ModelPlacement {
+            pins = List.copyOf(pins);
             if (!MODES.contains(mode)) {
                 throw new IllegalArgumentException("placement mode '" + mode + "' is not one of " + MODES);
             }
             if (maxNodes < 0) {
                 throw new IllegalArgumentException("max-nodes must not be negative, got " + maxNodes);
+            }
+        }
+    }
+
+    /**
+     * One slice pinned to one node. Each range is half-open {@code [start, end)}, null meaning all of it (layers,
+     * KV heads, FFN columns, vocabulary rows of the output); the planner checks that the pins tile the model.
+     */
+    public record PinSettings(String node, int[] layers, int[] kvHeads, int[] ffn, int[] vocab) {
+        public PinSettings {
+            if (node == null || node.isBlank()) {
+                throw new IllegalArgumentException("a pin needs a node");
             }
         }
     }

@@ -1,5 +1,9 @@
 package dev.shoal.config;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -197,6 +201,35 @@ class NodeSettingsTest {
         assertEquals(new PlacementSettings.ModelPlacement("pipeline", 2), p.of("llama3.1:70b"));
         assertEquals(new PlacementSettings.ModelPlacement("tensor", 3), p.of("tiny"));
         assertEquals(p.defaults(), p.of("other"));
+    }
+
+    @Test
+    void pinsShouldBeReadWithOmittedRangesLeftOpen() {
+        PlacementSettings.ModelPlacement m = parse("""
+                shoal.placement.models.big.pins = [
+                  { node = "a", layers = "0-8" },
+                  { node = "b", layers = "8 - 16", kv-heads = "0-4", ffn = "0-4096", vocab = "0-64128" } ]
+                """).placement().of("big");
+        assertEquals(2, m.pins().size());
+        PlacementSettings.PinSettings a = m.pins().get(0);
+        assertEquals("a", a.node());
+        assertArrayEquals(new int[] {0, 8}, a.layers());
+        assertNull(a.kvHeads());
+        PlacementSettings.PinSettings b = m.pins().get(1);
+        assertArrayEquals(new int[] {8, 16}, b.layers());
+        assertArrayEquals(new int[] {0, 64128}, b.vocab());
+    }
+
+    @Test
+    void badPinsShouldNameThePinAndTheKey() {
+        assertEquals("shoal.placement.models.big.pins[1].layers = 8-8: must be a half-open range \"start-end\" "
+                + "with start < end", failure("shoal.placement.models.big.pins = [{ node = a, layers = \"0-8\" }, "
+                + "{ node = b, layers = \"8-8\" }]"));
+        assertTrue(failure("shoal.placement.models.big.pins = [{ layers = \"0-8\" }]")
+                .startsWith("shoal.placement.models.big.pins[0].node: must be a node name"));
+        assertTrue(failure("shoal.placement.models.big.pins = [{ node = a, heads = \"0-8\" }]")
+                .startsWith("shoal.placement.models.big.pins[0].heads: unknown key"));
+        assertTrue(failure("shoal.placement.models.big.pins = 5").startsWith("shoal.placement.models.big.pins = 5"));
     }
 
     @Test

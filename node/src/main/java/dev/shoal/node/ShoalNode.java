@@ -89,7 +89,8 @@ public final class ShoalNode {
                 TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()),
                 settings.placement().loadTimeout());
         AtomicReference<Membership> joined = new AtomicReference<>();
-        ClusterServices clusterServices = ClusterServices.start(system, service, () -> joined.get().profile(), shards,
+        ClusterServices clusterServices = ClusterServices.start(system, service,
+                () -> joined.get() == null ? null : joined.get().profile(), shards,
                 settings.placement(), settings.engine().contextLength(), settings.engine().maxBatch(),
                 settings.engine().maxQueue(), settings.models().loadTimeout());
         ClusterInferenceService routed = clusterServices.service();

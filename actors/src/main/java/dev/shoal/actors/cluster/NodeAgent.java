@@ -65,7 +65,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(GetProfile.class, g -> {
-                    g.replyTo().tell(new ProfileReply(profile.get(), getContext().getSelf()));
+                    NodeProfile p = profile.get();
+                    // null until the node has joined; the coordinator asks again once the agent is published
+                    if (p != null) {
+                        g.replyTo().tell(new ProfileReply(p, getContext().getSelf()));
+                    }
                     return this;
                 })
                 .onMessage(Publish.class, p -> {

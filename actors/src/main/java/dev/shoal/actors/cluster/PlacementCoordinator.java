@@ -7,6 +7,8 @@ import dev.shoal.membership.NodeProfile;
 import dev.shoal.sharding.Assignment;
 import dev.shoal.sharding.Link;
 import dev.shoal.sharding.LinkMatrix;
+import dev.shoal.sharding.ManualPlacement;
+import dev.shoal.sharding.Pin;
 import dev.shoal.sharding.ModelShape;
 import dev.shoal.sharding.NodeCapability;
 import dev.shoal.sharding.NodeId;
@@ -183,6 +185,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final Set<String> unreachable = new HashSet<>();
     private final Map<String, Placed> byModel = new HashMap<>();
     private final Map<String, Placed> byInstance = new HashMap<>();
+    /** Requests from nodes whose profile has not arrived yet. */
+    private final List<Route> awaitingProfile = new ArrayList<>();
     /** Models being placed again after a misplaced shard, with the attempt number. */
     private final Map<String, Integer> attempts = new HashMap<>();
     private static final int MAX_PLACEMENT_ATTEMPTS = 3;
@@ -267,6 +271,13 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     // ---- routing
 
     private Behavior<Command> onRoute(Route r) {
+        if (!profiles.containsKey(r.from())) {
+            // the asking node has the file but has not been heard of yet (it has just started): ask it, and route
+            // once it has answered
+            awaitingProfile.add(r);
+            r.from().tell(new NodeAgent.GetProfile(profileAdapter));
+            return this;
+        }
         Placed p = byModel.get(r.model());
         if (p != null) {
             switch (p.state) {
@@ -407,8 +418,25 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         LinkMatrix links = LinkMatrix.uniform(nodes.stream().map(NodeCapability::node).toList(),
                 new Link(50, 10_000_000_000L));
         int ctx = Math.min(contextLength, shape.context());
+        if (!configured.pins().isEmpty() && mode.equals(configured.mode())) {
+            return planner.plan(shape, nodes, links, PlacementRequest.manual(manual(shape, configured), ctx, maxBatch));
+        }
         return planner.plan(shape, nodes, links,
                 PlacementRequest.of(PlacementMode.valueOf(mode.toUpperCase(Locale.ROOT)), ctx, maxBatch));
+    }
+
+    /** The configured pins as the planner's manual placement; an omitted range is the model's whole range. */
+    private static ManualPlacement manual(ModelShape shape, PlacementSettings.ModelPlacement configured) {
+        List<Pin> pins = new ArrayList<>();
+        for (PlacementSettings.PinSettings p : configured.pins()) {
+            int[] layers = p.layers() != null ? p.layers() : new int[] {0, shape.layers()};
+            int[] kv = p.kvHeads() != null ? p.kvHeads() : new int[] {0, shape.kvHeads()};
+            int[] ffn = p.ffn() != null ? p.ffn() : new int[] {0, shape.ffnDim()};
+            int[] vocab = p.vocab() != null ? p.vocab() : new int[] {0, shape.vocab()};
+            pins.add(new Pin(NodeId.of(p.node()), new dev.shoal.tensor.model.Slice(layers[0], layers[1], kv[0], kv[1],
+                    ffn[0], ffn[1], vocab[0], vocab[1])));
+        }
+        return new ManualPlacement(pins);
     }
 
     /** Reachable nodes holding {@code fileName}, with what other placements take counted as used. */
@@ -644,6 +672,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             getContext().getLog().info("node {} offers {}", a.reply().profile().nodeName(), a.reply().profile());
             membershipChanged();
         }
+        List<Route> ready = awaitingProfile.stream().filter(r -> r.from().equals(a.reply().agent())).toList();
+        awaitingProfile.removeAll(ready);
+        ready.forEach(this::onRoute);
         return this;
     }
 

@@ -11,7 +11,10 @@ import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.generate.Generator;
 import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.sample.GenerationLimits;
+import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.sample.SamplingParams;
+import dev.shoal.tensor.synth.SyntheticModelWriter;
+import dev.shoal.tensor.synth.SyntheticShape;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -28,7 +31,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Membership changes while serving, with node processes: a node that joins is used by the next placement; and the
+ * Membership changes while serving, with node processes: nodes that join are used by the next placement (a
+ * synthetic model as tensor x 2 x pipeline x 2 over four nodes, answered alike from each); and the
  * common two-node fleet (a laptop docked to a desktop) keeps serving when its oldest node — the seed, where the
  * placement coordinator runs — dies with {@code kill -9} in the middle of a stream: the stream completes on the
  * survivor with the single-node greedy tokens.
@@ -76,17 +80,31 @@ class FleetChangesTest {
         return List.of();
     }
 
+    List<String> stagesOf(NodeProcess via, String model) throws Exception {
+        JsonNode state = ClusterFixture.getJson(via, "/cluster/state");
+        for (JsonNode i : state.get("instances")) {
+            if (i.get("model").asText().equals(model)) {
+                List<String> out = new ArrayList<>();
+                i.get("slices").forEach(s -> out.add(s.get("stage").asInt() + "/" + s.get("rank").asInt()));
+                return out;
+            }
+        }
+        return List.of();
+    }
+
     @Test
     void aJoiningNodeShouldBeUsedAndTheSurvivorOfTheOldestsDeathShouldFinishTheStream() throws Exception {
         Path models = Files.createDirectory(dir.resolve("models"));
-        for (String name : List.of("early", "late")) {
-            Files.copy(SharedModels.require("stories260K.gguf"), models.resolve(name + ".gguf"));
-        }
+        Files.copy(SharedModels.require("stories260K.gguf"), models.resolve("early.gguf"));
+        // 2 KV heads: a 2-rank tensor group is the widest that divides it, so hybrid over 4 nodes is 2 x 2
+        new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 11, 0.02f, null)
+                .write(models.resolve("late.gguf"));
         cluster = new ClusterFixture(dir, models, """
                 shoal.engine { threads = 1, context-length = 512, max-batch = 4 }
                 shoal.memory.budget = "2 GiB"
                 shoal.cluster.peer-timeout = 2 s
-                shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s }
+                shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s
+                  models { late { mode = hybrid, max-nodes = 4 } } }
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
                 pekko.cluster.split-brain-resolver.stable-after = 3 s
                 """);
@@ -98,16 +116,38 @@ class FleetChangesTest {
         assertEquals(greedy("early", 24), completion(b, "early", 24));
         assertEquals(List.of("a", "b"), placedOn(b, "early").stream().sorted().toList());
 
-        // a third node joins: the next placement uses it
+        // two more nodes join: the next placement uses them, tensor x 2 x pipeline x 2
+        Thread joinD = Thread.ofPlatform().start(() -> {
+            try {
+                cluster.start("d", "");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         NodeProcess c = cluster.start("c", "");
-        cluster.awaitMembers(a, List.of("a", "b", "c"), Duration.ofSeconds(60));
-        assertEquals(greedy("late", 24), completion(a, "late", 24));
-        assertEquals(List.of("a", "b", "c"), placedOn(a, "late").stream().sorted().toList());
-        // the idle model placed before the join moves, or stays, between requests; either way it answers alike
+        joinD.join();
+        NodeProcess d = cluster.node("d");
+        cluster.awaitMembers(a, List.of("a", "b", "c", "d"), Duration.ofSeconds(60));
+        String late = greedy("late", 24);
+        assertFalse(late.isEmpty());
+        for (NodeProcess n : List.of(a, b, c, d)) {
+            assertEquals(late, completion(n, "late", 24), "answer of " + n.name);
+        }
+        assertEquals(List.of("a", "b", "c", "d"), placedOn(a, "late").stream().sorted().toList());
+        assertEquals(List.of("0/0", "0/1", "1/0", "1/1"), stagesOf(a, "late"));
+        // the idle model placed before the joins moves, or stays, between requests; either way it answers alike
         assertEquals(greedy("early", 24), completion(c, "early", 24));
 
-        // c leaves gracefully: a fleet of two again
+        // c and d leave gracefully: a fleet of two again
+        Thread leaveD = Thread.ofPlatform().start(() -> {
+            try {
+                d.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         c.close();
+        leaveD.join();
         cluster.awaitMembers(a, List.of("a", "b"), Duration.ofSeconds(60));
         cluster.awaitMembers(b, List.of("a", "b"), Duration.ofSeconds(60));
 
@@ -147,6 +187,6 @@ class FleetChangesTest {
         assertEquals(expected, text.toString(), cluster::logs);
         // the survivor is a cluster of one and keeps serving
         cluster.awaitMembers(b, List.of("b"), Duration.ofSeconds(60));
-        assertEquals(greedy("late", 24), completion(b, "late", 24));
+        assertEquals(late, completion(b, "late", 24));
     }
 }

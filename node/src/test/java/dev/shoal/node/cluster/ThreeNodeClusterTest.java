@@ -62,7 +62,7 @@ class ThreeNodeClusterTest {
     static void start() throws Exception {
         Path models = Files.createDirectory(dir.resolve("models"));
         Path stories = SharedModels.require("stories260K.gguf");
-        for (String name : List.of("stories-tensor", "stories-pipeline", "stories-hybrid")) {
+        for (String name : List.of("stories-tensor", "stories-pipeline", "stories-hybrid", "stories-pinned")) {
             Files.copy(stories, models.resolve(name + ".gguf"));
         }
         new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 7, 0.02f, null)
@@ -83,6 +83,7 @@ class ThreeNodeClusterTest {
                     synth-tensor { mode = tensor, max-nodes = 2 }
                     synth-pipeline { mode = pipeline, max-nodes = 2 }
                     synth-hybrid { mode = hybrid, max-nodes = 3 }
+                    stories-pinned { pins = [{ node = "c", layers = "0-2" }, { node = "a", layers = "2-5" }] }
                   }
                 }
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
@@ -204,6 +205,17 @@ class ThreeNodeClusterTest {
                 }
             }
         }
+    }
+
+    @Order(3)
+    @Test
+    void aManualPlacementInConfigShouldOverrideThePlanner() throws Exception {
+        String expected = greedyText("stories-pinned", PROMPT, TOKENS);
+        assertEquals(expected, completion(cluster.node("b"), "stories-pinned", PROMPT, TOKENS));
+        JsonNode placed = instance("stories-pinned");
+        assertEquals("pipeline", placed.get("mode").asText());
+        // the planner alone would have chosen b and c (the most free memory)
+        assertEquals(List.of("c@0/0", "a@1/0"), slicesNodes(placed));
     }
 
     @Order(3)
