@@ -86,7 +86,8 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
         return new ClusterSettings(name, roles, bootstrap,
                 r.string("shoal.cluster.data-host", "a host name or IP address"),
                 r.integer("shoal.cluster.data-port", 0, 65535),
-                r.duration("shoal.cluster.peer-timeout", Duration.ofMillis(1), Duration.ofHours(1)));
+                r.duration("shoal.cluster.peer-timeout", Duration.ofMillis(1), Duration.ofHours(1)),
+                idle(r));
     }
 
     private static final String MODES = "one of auto, replicas, pipeline, tensor, hybrid";
@@ -143,6 +144,15 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
             throw r.invalid(path, MODES);
         }
         return m;
+    }
+
+    private static String idle(ConfigReader r) {
+        String allowed = "backoff or yielding";
+        String idle = r.string("shoal.cluster.idle", allowed).toLowerCase(java.util.Locale.ROOT);
+        if (!idle.equals("backoff") && !idle.equals("yielding")) {
+            throw r.invalid("shoal.cluster.idle", allowed);
+        }
+        return idle;
     }
 
     private static JmxSettings jmx(ConfigReader r) {

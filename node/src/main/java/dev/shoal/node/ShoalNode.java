@@ -9,6 +9,7 @@ import dev.shoal.actors.cluster.NodeStatus;
 import dev.shoal.actors.cluster.ShardHost;
 import dev.shoal.http.ShoalMetrics;
 import dev.shoal.transport.DriverSettings;
+import dev.shoal.transport.IdleMode;
 import dev.shoal.transport.TransportSettings;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.shoal.config.NodeSettings;
@@ -83,10 +84,11 @@ public final class ShoalNode {
                 service::stop);
         // the cluster runtime: this node's agent, its shard workers (slices of distributed models, on the node's
         // own Aeron driver), the placement coordinator singleton, and the service that routes every request
-        NodeDriver driver = new NodeDriver(DriverSettings.defaults());
+        IdleMode idle = IdleMode.valueOf(settings.cluster().idle().toUpperCase(java.util.Locale.ROOT));
+        NodeDriver driver = new NodeDriver(DriverSettings.defaults().withIdle(idle));
         system.getWhenTerminated().thenRun(driver::close);
         ShardHost shards = new ShardHost(settings.models().dir(), driver::aeron, settings.engine().threads(),
-                TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()),
+                TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()).withIdle(idle),
                 settings.placement().loadTimeout());
         AtomicReference<Membership> joined = new AtomicReference<>();
         ClusterServices clusterServices = ClusterServices.start(system, service,
