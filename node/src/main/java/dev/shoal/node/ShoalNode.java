@@ -94,7 +94,8 @@ public final class ShoalNode {
         ClusterServices clusterServices = ClusterServices.start(system, service,
                 () -> joined.get() == null ? null : joined.get().profile(), shards,
                 settings.placement(), settings.engine().contextLength(), settings.engine().maxBatch(),
-                settings.engine().maxQueue(), settings.models().loadTimeout());
+                settings.engine().maxQueue(), settings.models().loadTimeout(),
+                settings.models().keepsForever() ? null : settings.models().keepAlive());
         ClusterInferenceService routed = clusterServices.service();
         String host = settings.http().host();
         int port = settings.http().port();

@@ -48,10 +48,11 @@ public final class ClusterServices {
      * @param profile      this node's offer, asked again whenever the coordinator asks
      * @param contextLength tokens per sequence of distributed instances
      * @param routeTimeout how long a request may wait for its placement, on top of the placement's load timeout
+     * @param keepAlive    how long a distributed instance stays loaded with nothing to do; null = for ever
      */
     public static ClusterServices start(ActorSystem<?> system, ActorInferenceService local, Supplier<NodeProfile> profile,
                                         ShardHost host, PlacementSettings placement, int contextLength, int maxBatch,
-                                        int maxQueue, Duration routeTimeout) {
+                                        int maxQueue, Duration routeTimeout, Duration keepAlive) {
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(profile, local), "shoal-agent",
                 org.apache.pekko.actor.typed.Props.empty());
         ClusterSharding.get(system).init(Entity.of(ShardWorker.KEY, ctx -> ShardWorker.create(host))
@@ -60,7 +61,8 @@ public final class ClusterServices {
                         ALLOCATION_TIMEOUT))
                 .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
         ActorRef<PlacementCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
-                PlacementCoordinator.create(placement, Planner.withDefaults(), contextLength, maxBatch, maxQueue),
+                PlacementCoordinator.create(placement, Planner.withDefaults(), contextLength, maxBatch, maxQueue,
+                        keepAlive),
                 "shoal-placement"));
         ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, placement,
                 routeTimeout);

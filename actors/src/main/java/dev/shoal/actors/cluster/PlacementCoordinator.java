@@ -117,6 +117,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private record SettleTimedOut(String instanceId) implements Command {
     }
 
+    private enum IdleCheck implements Command { INSTANCE }
+
     public static final String INSTANCE_PREFIX = "instance:";
     public static final String NODE_PREFIX = "node:";
 
@@ -145,6 +147,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         int loaded;
         int connected;
         int inFlight;
+        /** When the last request on this instance ended (or it became ready). */
+        long idleSince = System.nanoTime();
         String detail;
 
         Placed(String model, String fileName, ModelShape shape, Placement.Plan plan, long membership,
@@ -177,6 +181,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final int contextLength;
     private final int maxBatch;
     private final int maxQueue;
+    /** How long a distributed instance stays loaded with nothing to do; null = for ever. */
+    private final Duration keepAlive;
     private final TimerScheduler<Command> timers;
     private final Duration locationDelay;
     private final ClusterSharding sharding;
@@ -205,15 +211,22 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
      * @param maxQueue      requests waiting per instance
      */
     public static Behavior<Command> create(PlacementSettings settings, Planner planner, int contextLength,
-                                           int maxBatch, int maxQueue) {
+                                           int maxBatch, int maxQueue, Duration keepAlive) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> new PlacementCoordinator(context, timers,
-                settings, planner, contextLength, maxBatch, maxQueue)));
+                settings, planner, contextLength, maxBatch, maxQueue, keepAlive)));
     }
 
     private PlacementCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
                                  PlacementSettings settings, Planner planner, int contextLength, int maxBatch,
-                                 int maxQueue) {
+                                 int maxQueue, Duration keepAlive) {
         super(context);
+        this.keepAlive = keepAlive;
+        if (keepAlive != null) {
+            Duration every = keepAlive.dividedBy(4);
+            every = every.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
+                    : every.compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : every;
+            timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, every);
+        }
         this.timers = timers;
         this.settings = settings;
         this.planner = planner;
@@ -265,6 +278,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                     return this;
                 })
                 .onMessage(Preview.class, this::onPreview)
+                .onMessage(IdleCheck.class, c -> onIdleCheck())
                 .build();
     }
 
@@ -383,8 +397,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         String key = r.routeKey();
         if (key.startsWith(INSTANCE_PREFIX)) {
             Placed p = byInstance.get(key.substring(INSTANCE_PREFIX.length()));
-            if (p != null && p.inFlight > 0) {
-                p.inFlight--;
+            if (p != null && p.inFlight > 0 && --p.inFlight == 0) {
+                p.idleSince = System.nanoTime();
             }
         } else if (key.startsWith(NODE_PREFIX)) {
             int at = key.lastIndexOf('@');
@@ -562,6 +576,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         }
         if (++p.connected == p.workers.size()) {
             p.state = State.READY;
+            p.idleSince = System.nanoTime();
             timers.cancel("load-" + p.instanceId);
             getContext().getLog().info("[{}] instance {} ready on {}", p.model, p.instanceId,
                     p.positions.stream().map(NodeProfile::nodeName).toList());
@@ -649,6 +664,22 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             sharding.entityRefFor(ShardWorker.KEY, ShardSpec.entityId(p.instanceId, i))
                     .tell(new ShardWorker.Stop(p.instanceId));
         }
+    }
+
+    /**
+     * Distributed instances idle for the keep-alive are unloaded, as a node unloads its idle models: their slices
+     * hold memory on every node of the placement. The next request places the model again.
+     */
+    private Behavior<Command> onIdleCheck() {
+        long now = System.nanoTime();
+        for (Placed p : List.copyOf(byInstance.values())) {
+            if (p.state == State.READY && p.inFlight == 0 && now - p.idleSince >= keepAlive.toNanos()) {
+                getContext().getLog().info("[{}] instance {} idle for {} s; unloading its slices", p.model,
+                        p.instanceId, keepAlive.toSeconds());
+                retire(p);
+            }
+        }
+        return this;
     }
 
     // ---- membership

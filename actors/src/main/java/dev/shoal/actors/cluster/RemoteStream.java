@@ -62,6 +62,8 @@ final class RemoteStream extends AbstractBehavior<RemoteStream.Command> {
     private String routeKey;
     /** The actor running the current attempt (a supervisor or an agent), or null while routing or running here. */
     private ActorRef<?> runner;
+    /** Tells the current runner that the client left. */
+    private Runnable cancelRunner = () -> { };
     private GenerationHandle localHandle;
 
     static Behavior<Command> create(GenerationJob job, GenerationListener listener, String fileName, ModelShape shape,
@@ -127,6 +129,7 @@ final class RemoteStream extends AbstractBehavior<RemoteStream.Command> {
                     return cancelledBeforeRunning();
                 }
                 runner = on.agent();
+                cancelRunner = () -> on.agent().tell(new NodeAgent.CancelLocal(events));
                 getContext().watch(on.agent());
                 on.agent().tell(new NodeAgent.RunLocal(attempt(), events));
             }
@@ -136,6 +139,7 @@ final class RemoteStream extends AbstractBehavior<RemoteStream.Command> {
                     return cancelledBeforeRunning();
                 }
                 runner = d.supervisor();
+                cancelRunner = () -> d.supervisor().tell(new ShardWorker.Cancel(events));
                 getContext().watch(d.supervisor());
                 d.supervisor().tell(new ShardWorker.Generate(attempt(), events));
             }
@@ -222,15 +226,7 @@ final class RemoteStream extends AbstractBehavior<RemoteStream.Command> {
             localHandle.cancel();
         }
         if (runner != null) {
-            if (routeKey != null && routeKey.startsWith(PlacementCoordinator.INSTANCE_PREFIX)) {
-                @SuppressWarnings("unchecked")
-                ActorRef<ShardWorker.Command> sup = (ActorRef<ShardWorker.Command>) runner;
-                sup.tell(new ShardWorker.Cancel(events));
-            } else {
-                @SuppressWarnings("unchecked")
-                ActorRef<NodeAgent.Command> agent = (ActorRef<NodeAgent.Command>) runner;
-                agent.tell(new NodeAgent.CancelLocal(events));
-            }
+            cancelRunner.run();
         }
         return this;
     }
