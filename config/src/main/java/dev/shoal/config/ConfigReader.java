@@ -201,6 +201,23 @@ final class ConfigReader {
     }
 
     /** A size in bytes ("12 GiB", "512M", 1048576) of at least {@code min}, or {@code auto} (empty). */
+    /** A size in bytes ("1 GB", "500 MiB", a number) of at least {@code min}. */
+    long bytes(String path, long min, String allowed) {
+        if (!present(path)) {
+            throw invalid(path, allowed);
+        }
+        long n;
+        try {
+            n = config.getBytes(path);
+        } catch (ConfigException e) {
+            throw invalid(path, allowed);
+        }
+        if (n < min) {
+            throw invalid(path, allowed);
+        }
+        return n;
+    }
+
     java.util.OptionalLong bytesOrAuto(String path, long min) {
         String allowed = "\"auto\" or a size of at least " + min / (1024 * 1024) + " MiB (e.g. \"12 GiB\", \"800 MiB\")";
         if (isWord(path, "auto")) {

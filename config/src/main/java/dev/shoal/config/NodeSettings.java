@@ -107,7 +107,10 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
         }
         return new PlacementSettings(defaults, models,
                 r.duration("shoal.placement.load-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
-                r.duration("shoal.placement.settle-timeout", Duration.ofMillis(100), Duration.ofHours(1)));
+                r.duration("shoal.placement.settle-timeout", Duration.ofMillis(100), Duration.ofHours(1)),
+                r.duration("shoal.placement.fast-link.max-round-trip", Duration.ofNanos(1000), Duration.ofSeconds(10)),
+                r.bytes("shoal.placement.fast-link.min-bandwidth", 1,
+                        "a throughput in bytes per second, e.g. \"1 GB\" or \"200 MB\""));
     }
 
     private static List<PlacementSettings.PinSettings> pins(ConfigReader r, String path) {

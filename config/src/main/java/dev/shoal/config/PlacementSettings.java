@@ -13,9 +13,11 @@ import java.util.Set;
  * @param loadTimeout   how long an instance's slices get to load and connect before the placement fails
  * @param settleTimeout after an instance lost a node, how long the coordinator waits for membership to say which
  *                      node is gone before it re-plans anyway
+ * @param fastLinkRoundTrip      a measured link is fast (tensor parallelism may span it) when its round trip is at
+ * @param fastLinkBytesPerSecond most this and its throughput at least this
  */
 public record PlacementSettings(ModelPlacement defaults, Map<String, ModelPlacement> models, Duration loadTimeout,
-                                Duration settleTimeout) {
+                                Duration settleTimeout, Duration fastLinkRoundTrip, long fastLinkBytesPerSecond) {
 
     public static final Set<String> MODES = Set.of("auto", "replicas", "pipeline", "tensor", "hybrid");
 

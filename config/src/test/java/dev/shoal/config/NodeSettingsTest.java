@@ -189,6 +189,8 @@ class NodeSettingsTest {
         assertEquals(Map.of(), p.models());
         assertEquals(java.time.Duration.ofMinutes(2), p.loadTimeout());
         assertEquals(java.time.Duration.ofSeconds(15), p.settleTimeout());
+        assertEquals(java.time.Duration.ofNanos(250_000), p.fastLinkRoundTrip());
+        assertEquals(1_000_000_000L, p.fastLinkBytesPerSecond());
     }
 
     @Test
@@ -258,7 +260,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(28, keys.size(), keys.toString());
+        assertEquals(30, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);

@@ -180,6 +180,15 @@ public final class ClusterRoutes {
             o.put("detail", i.detail());
             slices(o, i.slices());
         }
+        ArrayNode links = body.putArray("links");
+        for (ClusterState.Link l : state.links()) {
+            ObjectNode o = links.addObject();
+            o.put("a", l.a());
+            o.put("b", l.b());
+            o.put("round_trip_us", Math.round(l.roundTripMicros() * 10) / 10.0);
+            o.put("bytes_per_second", Math.round(l.bytesPerSecond()));
+            o.put("bandwidth", bytes(Math.round(l.bytesPerSecond())) + "/s");
+        }
         return Json.ok(body);
     }
 

@@ -42,7 +42,8 @@ class ClusterRoutesTest {
                             new Capabilities(24L << 30, 3L << 29, 16, List.of("qwen3-8b-q8_0", "stories260K"))),
                     new Member("node-b", "pekko://shoal@10.0.0.2:25520", "joining", false, List.of(), null)),
             List.of(new Instance("qwen3-8b-q8_0", "pipeline", "ready", List.of(STAGE_0, STAGE_1), null),
-                    new Instance("llama-70b", "tensor", "failed", List.of(), "node-c left the cluster")));
+                    new Instance("llama-70b", "tensor", "failed", List.of(), "node-c left the cluster")),
+            List.of(new ClusterState.Link("node-a", "node-b", 61.25, 1.5e9)));
 
     static final String CLUSTER_JSON = """
             {"self":"node-a","leader":"node-b",
@@ -62,7 +63,9 @@ class ClusterRoutesTest {
                 {"node":"node-b","stage":1,"rank":0,"slice":"layers [18,36) heads [0,8) ffn [0,12288) vocab all",
                  "bytes":5905580032,"memory":"5.5 GiB"}]},
               {"model":"llama-70b","mode":"tensor","state":"failed","detail":"node-c left the cluster",
-               "slices":[]}]}
+               "slices":[]}],
+             "links":[
+              {"a":"node-a","b":"node-b","round_trip_us":61.3,"bytes_per_second":1500000000,"bandwidth":"1.4 GiB/s"}]}
             """;
 
     static List<String> fields(JsonNode o) {
@@ -90,7 +93,7 @@ class ClusterRoutesTest {
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         JsonNode body = json(r);
         assertEquals(json(CLUSTER_JSON), body);
-        assertEquals(List.of("self", "leader", "members", "instances"), fields(body));
+        assertEquals(List.of("self", "leader", "members", "instances", "links"), fields(body));
         assertEquals(List.of("node", "address", "status", "reachable", "roles", "capabilities"),
                 fields(body.at("/members/0")));
         assertEquals(List.of("memory_budget_bytes", "memory_budget", "used_bytes", "used", "cores", "model_files"),
@@ -105,7 +108,8 @@ class ClusterRoutesTest {
         s.cluster.answer(new ClusterState("node-a", null, List.of(), List.of()));
         HttpResponse<String> r = s.clusterHttp().get(STATE);
         assertEquals(200, r.statusCode(), r.body());
-        assertEquals(json("{\"self\":\"node-a\",\"leader\":null,\"members\":[],\"instances\":[]}"), json(r));
+        assertEquals(json("{\"self\":\"node-a\",\"leader\":null,\"members\":[],\"instances\":[],\"links\":[]}"),
+                json(r));
     }
 
     @Test

@@ -9,12 +9,27 @@ import java.util.List;
  * @param leader    the leader's node name, or null while there is none
  * @param members   every member Pekko knows, in address order
  * @param instances every model instance the placement coordinator runs
+ * @param links     the links measured between members, each pair once
  */
-public record ClusterState(String self, String leader, List<Member> members, List<Instance> instances) {
+public record ClusterState(String self, String leader, List<Member> members, List<Instance> instances,
+                           List<Link> links) {
 
     public ClusterState {
         members = List.copyOf(members);
         instances = List.copyOf(instances);
+        links = List.copyOf(links);
+    }
+
+    /** Without link measurements. */
+    public ClusterState(String self, String leader, List<Member> members, List<Instance> instances) {
+        this(self, leader, members, instances, List.of());
+    }
+
+    /**
+     * A measured link between two nodes (Aeron link probe over their data ports): the median round trip of a small
+     * message and the one-way throughput of 64 KiB messages.
+     */
+    public record Link(String a, String b, double roundTripMicros, double bytesPerSecond) {
     }
 
     /**

@@ -187,7 +187,8 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         String leaderName = leader == null ? null
                 : byAddress.containsKey(leader.toString()) ? byAddress.get(leader.toString()).nodeName()
                 : leader.toString();
-        return new ClusterState(me == null ? self : me.nodeName(), leaderName, members, known.instances());
+        return new ClusterState(me == null ? self : me.nodeName(), leaderName, members, known.instances(),
+                known.links());
     }
 
     @Override

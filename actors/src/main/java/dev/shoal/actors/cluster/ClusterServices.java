@@ -4,6 +4,7 @@ import dev.shoal.actors.ActorInferenceService;
 import dev.shoal.config.PlacementSettings;
 import dev.shoal.membership.NodeProfile;
 import dev.shoal.sharding.Planner;
+import dev.shoal.sharding.PlannerSettings;
 import java.time.Duration;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -53,7 +54,7 @@ public final class ClusterServices {
     public static ClusterServices start(ActorSystem<?> system, ActorInferenceService local, Supplier<NodeProfile> profile,
                                         ShardHost host, PlacementSettings placement, int contextLength, int maxBatch,
                                         int maxQueue, Duration routeTimeout, Duration keepAlive) {
-        ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(profile, local), "shoal-agent",
+        ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(profile, local, host), "shoal-agent",
                 org.apache.pekko.actor.typed.Props.empty());
         ClusterSharding.get(system).init(Entity.of(ShardWorker.KEY, ctx -> ShardWorker.create(host))
                 .withMessageExtractor(new ShardRouting())
@@ -61,7 +62,9 @@ public final class ClusterServices {
                         ALLOCATION_TIMEOUT))
                 .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
         ActorRef<PlacementCoordinator.Command> coordinator = ClusterSingleton.get(system).init(SingletonActor.of(
-                PlacementCoordinator.create(placement, Planner.withDefaults(), contextLength, maxBatch, maxQueue,
+                PlacementCoordinator.create(placement, new Planner(PlannerSettings.DEFAULTS.withFastLink(
+                                placement.fastLinkRoundTrip().toNanos() / 1000, placement.fastLinkBytesPerSecond())),
+                        contextLength, maxBatch, maxQueue,
                         keepAlive),
                 "shoal-placement"));
         ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, placement,

@@ -87,7 +87,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     }
 
     /** The placements and the profiles of the nodes the coordinator knows. */
-    public record Instances(List<ClusterState.Instance> instances, List<NodeProfile> nodes) implements ClusterMessage {
+    public record Instances(List<ClusterState.Instance> instances, List<NodeProfile> nodes,
+                            List<ClusterState.Link> links) implements ClusterMessage {
     }
 
     /** What placing a model would do now; {@code mode} null means the configured one. */
@@ -118,6 +119,12 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     }
 
     private enum IdleCheck implements Command { INSTANCE }
+
+    private record LinkMeasured(NodeAgent.LinkResult result) implements Command {
+    }
+
+    private record ProbeTimedOut(int probeId) implements Command {
+    }
 
     public static final String INSTANCE_PREFIX = "instance:";
     public static final String NODE_PREFIX = "node:";
@@ -191,11 +198,21 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final Set<String> unreachable = new HashSet<>();
     private final Map<String, Placed> byModel = new HashMap<>();
     private final Map<String, Placed> byInstance = new HashMap<>();
+    /** Measured links by pair ("a|b", names in order). */
+    private final Map<String, ClusterState.Link> links = new java.util.TreeMap<>();
+    /** Pairs of node names waiting to be probed, one probe at a time (probes share the nodes' cores and links). */
+    private final java.util.ArrayDeque<String[]> probeQueue = new java.util.ArrayDeque<>();
+    private int probing = -1;
+    private int probeCount;
+    private final ActorRef<NodeAgent.LinkResult> linkAdapter;
     /** Requests from nodes whose profile has not arrived yet. */
     private final List<Route> awaitingProfile = new ArrayList<>();
     /** Models being placed again after a misplaced shard, with the attempt number. */
     private final Map<String, Integer> attempts = new HashMap<>();
     private static final int MAX_PLACEMENT_ATTEMPTS = 3;
+    /** What an unmeasured link counts as: fast. */
+    private static final Link ASSUMED_LINK = new Link(50, 10_000_000_000L);
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(30);
     /** Bumped whenever the set of usable nodes changes; a placement remembers the value it was planned at. */
     private long membership;
     /**
@@ -238,6 +255,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .getDuration("pekko.cluster.distributed-data.notify-subscribers-interval").multipliedBy(2)
                 .plusMillis(100);
         this.profileAdapter = context.messageAdapter(NodeAgent.ProfileReply.class, ProfileArrived::new);
+        this.linkAdapter = context.messageAdapter(NodeAgent.LinkResult.class, LinkMeasured::new);
         ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class,
                 l -> new AgentsListed(l.getServiceInstances(NodeAgent.KEY)));
         context.getSystem().receptionist().tell(Receptionist.subscribe(NodeAgent.KEY, listings));
@@ -274,11 +292,20 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .onMessage(Reachability.class, this::onReachability)
                 .onMessage(GetInstances.class, g -> {
                     g.replyTo().tell(new Instances(byModel.values().stream().map(this::describe).toList(),
-                            List.copyOf(profiles.values())));
+                            List.copyOf(profiles.values()), List.copyOf(links.values())));
                     return this;
                 })
                 .onMessage(Preview.class, this::onPreview)
                 .onMessage(IdleCheck.class, c -> onIdleCheck())
+                .onMessage(LinkMeasured.class, this::onLinkMeasured)
+                .onMessage(ProbeTimedOut.class, t -> {
+                    if (probing == t.probeId()) {
+                        getContext().getLog().warn("link probe {} did not answer; links stay unmeasured", t.probeId());
+                        probing = -1;
+                        probeNext();
+                    }
+                    return this;
+                })
                 .build();
     }
 
@@ -427,16 +454,29 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             nodes = nodes.stream().sorted(Comparator.comparingLong(NodeCapability::freeBytes).reversed()
                     .thenComparing(NodeCapability::node)).limit(configured.maxNodes()).toList();
         }
-        // Links are not measured yet: every pair counts as fast (loopback, Thunderbolt, a good LAN), so auto
-        // prefers tensor over pipeline when a split is needed.
-        LinkMatrix links = LinkMatrix.uniform(nodes.stream().map(NodeCapability::node).toList(),
-                new Link(50, 10_000_000_000L));
+        LinkMatrix links = linkMatrix(nodes);
         int ctx = Math.min(contextLength, shape.context());
         if (!configured.pins().isEmpty() && mode.equals(configured.mode())) {
             return planner.plan(shape, nodes, links, PlacementRequest.manual(manual(shape, configured), ctx, maxBatch));
         }
         return planner.plan(shape, nodes, links,
                 PlacementRequest.of(PlacementMode.valueOf(mode.toUpperCase(Locale.ROOT)), ctx, maxBatch));
+    }
+
+    /**
+     * The measured links between {@code nodes}; a pair not measured (yet, or its probe failed) counts as fast, so
+     * that a cluster whose probes cannot run still places as it would on a good LAN.
+     */
+    private LinkMatrix linkMatrix(List<NodeCapability> nodes) {
+        LinkMatrix m = LinkMatrix.uniform(nodes.stream().map(NodeCapability::node).toList(), ASSUMED_LINK);
+        for (ClusterState.Link l : links.values()) {
+            NodeId a = NodeId.of(l.a());
+            NodeId b = NodeId.of(l.b());
+            if (nodes.stream().anyMatch(n -> n.node().equals(a)) && nodes.stream().anyMatch(n -> n.node().equals(b))) {
+                m = m.with(a, b, new Link(Math.round(l.roundTripMicros()), Math.round(l.bytesPerSecond())));
+            }
+        }
+        return m;
     }
 
     /** The configured pins as the planner's manual placement; an omitted range is the model's whole range. */
@@ -686,6 +726,11 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
 
     private Behavior<Command> onAgentsListed(AgentsListed l) {
         boolean removed = profiles.keySet().retainAll(l.agents());
+        if (removed) {
+            java.util.Set<String> names = new java.util.HashSet<>();
+            profiles.values().forEach(n -> names.add(n.nodeName()));
+            links.values().removeIf(k -> !names.contains(k.a()) || !names.contains(k.b()));
+        }
         for (ActorRef<NodeAgent.Command> agent : l.agents()) {
             if (!profiles.containsKey(agent)) {
                 agent.tell(new NodeAgent.GetProfile(profileAdapter));
@@ -698,6 +743,12 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     }
 
     private Behavior<Command> onProfile(ProfileArrived a) {
+        String name = a.reply().profile().nodeName();
+        if (profiles.values().stream().noneMatch(n -> n.nodeName().equals(name))) {
+            for (NodeProfile other : profiles.values()) {
+                probeQueue.add(new String[] {name, other.nodeName()});
+            }
+        }
         if (!profiles.containsKey(a.reply().agent()) || !profiles.get(a.reply().agent()).equals(a.reply().profile())) {
             profiles.put(a.reply().agent(), a.reply().profile());
             getContext().getLog().info("node {} offers {}", a.reply().profile().nodeName(), a.reply().profile());
@@ -706,6 +757,48 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         List<Route> ready = awaitingProfile.stream().filter(r -> r.from().equals(a.reply().agent())).toList();
         awaitingProfile.removeAll(ready);
         ready.forEach(this::onRoute);
+        probeNext();
+        return this;
+    }
+
+    /** Starts the next queued link probe unless one runs. */
+    private void probeNext() {
+        while (probing < 0 && !probeQueue.isEmpty()) {
+            String[] pair = probeQueue.poll();
+            NodeProfile from = profileNamed(pair[0]);
+            NodeProfile to = profileNamed(pair[1]);
+            if (from == null || to == null || !usable(from) || !usable(to)) {
+                continue;
+            }
+            probing = probeCount = (probeCount + 1) % 1000;
+            agentOf(from).tell(new NodeAgent.ProbeLink(probing, to, agentOf(to), linkAdapter));
+            timers.startSingleTimer("probe", new ProbeTimedOut(probing), PROBE_TIMEOUT);
+        }
+    }
+
+    private NodeProfile profileNamed(String name) {
+        return profiles.values().stream().filter(n -> n.nodeName().equals(name)).findFirst().orElse(null);
+    }
+
+    private Behavior<Command> onLinkMeasured(LinkMeasured m) {
+        NodeAgent.LinkResult r = m.result();
+        if (r.probeId() != probing) {
+            return this;
+        }
+        probing = -1;
+        timers.cancel("probe");
+        if (r.error() != null) {
+            getContext().getLog().warn("link {} -> {} not measured: {}", r.from(), r.to(), r.error());
+        } else {
+            String a = r.from().compareTo(r.to()) <= 0 ? r.from() : r.to();
+            String b = a.equals(r.from()) ? r.to() : r.from();
+            links.put(a + "|" + b, new ClusterState.Link(a, b, r.roundTripMicros(), r.bytesPerSecond()));
+            getContext().getLog().info("link {} <-> {}: round trip {} us, {} MB/s", a, b,
+                    String.format(Locale.ROOT, "%.1f", r.roundTripMicros()),
+                    String.format(Locale.ROOT, "%.0f", r.bytesPerSecond() / 1e6));
+            membership++;
+        }
+        probeNext();
         return this;
     }
 

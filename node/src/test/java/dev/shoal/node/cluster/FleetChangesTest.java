@@ -105,6 +105,8 @@ class FleetChangesTest {
                 shoal.cluster.peer-timeout = 2 s
                 shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s
                   models { late { mode = hybrid, max-nodes = 4 } } }
+                # loopback links are measured on a loaded 2-core box: count them fast, as a good LAN would be
+                shoal.placement.fast-link { max-round-trip = 20 ms, min-bandwidth = 10 MB }
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
                 pekko.cluster.split-brain-resolver.stable-after = 3 s
                 """);

@@ -86,6 +86,8 @@ class ThreeNodeClusterTest {
                     stories-pinned { pins = [{ node = "c", layers = "0-2" }, { node = "a", layers = "2-5" }] }
                   }
                 }
+                # loopback links are measured on a loaded 2-core box: count them fast, as a good LAN would be
+                shoal.placement.fast-link { max-round-trip = 20 ms, min-bandwidth = 10 MB }
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
                 pekko.cluster.split-brain-resolver.stable-after = 3 s
                 """);
@@ -173,6 +175,11 @@ class ThreeNodeClusterTest {
             assertEquals(expected, body.get("choices").get(0).get("message").get("content").asText(),
                     "answer of node " + node.name);
             assertEquals(TOKENS, body.get("usage").get("completion_tokens").asInt());
+        }
+        JsonNode links = ClusterFixture.getJson(cluster.node("c"), "/cluster/state").get("links");
+        assertEquals(3, links.size(), links::toString);
+        for (JsonNode l : links) {
+            assertTrue(l.get("round_trip_us").asDouble() > 0 && l.get("bytes_per_second").asLong() > 0, l::toString);
         }
         JsonNode tensor = instance("stories-tensor");
         assertEquals("tensor", tensor.get("mode").asText());
