@@ -127,16 +127,7 @@ public final class ActorInferenceService implements InferenceService {
      * shutdown step that lets running streams finish before the models close.
      */
     public CompletionStage<Done> drain(Duration deadline) {
-        CompletableFuture<Done> drained = new CompletableFuture<>();
-        long end = System.nanoTime() + deadline.toNanos();
-        Duration every = Duration.ofMillis(50);
-        var poll = system.scheduler().scheduleAtFixedRate(Duration.ZERO, every, () -> {
-            if (inFlight.get() == 0 || System.nanoTime() >= end) {
-                drained.complete(Done.getInstance());
-            }
-        }, system.executionContext());
-        drained.whenComplete((d, e) -> poll.cancel());
-        return drained;
+        return Drain.until(system, inFlight::get, deadline);
     }
 
     /** Stops the registry, unloading every model; completes when all are closed. Idempotent. */

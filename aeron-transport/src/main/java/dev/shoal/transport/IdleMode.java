@@ -23,7 +23,15 @@ public enum IdleMode {
      * {@link Thread#yield()} between duty cycles: lowest latency on a small machine (STACK.md §4), but every
      * thread at rest shows as a busy core (two drivers: 200 % of a core). For benchmarks and dedicated nodes.
      */
-    YIELDING;
+    YIELDING,
+
+    /**
+     * {@link #YIELDING} for {@value #BUSY_WINDOW_MS} ms after the last work, then {@link #BACKOFF}: during a decode
+     * the data plane exchanges data every few milliseconds and waits at yielding's latency; at rest it parks.
+     */
+    ADAPTIVE;
+
+    private static final long BUSY_WINDOW_MS = 20;
 
     private static final long MAX_SPINS = 20;
     private static final long MAX_YIELDS = 50;
@@ -35,6 +43,8 @@ public enum IdleMode {
         return switch (this) {
             case BACKOFF -> new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS);
             case YIELDING -> new YieldingIdleStrategy();
+            case ADAPTIVE -> new BusyWindowIdleStrategy(BUSY_WINDOW_MS * 1_000_000,
+                    new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS));
         };
     }
 }

@@ -14,8 +14,8 @@ import java.util.List;
  * @param dataHost    the address peers reach this node's Aeron data plane on
  * @param dataPort    this node's Aeron UDP data port; 0 = a free one picked at start
  * @param peerTimeout how long the data plane waits for a peer before it gives up on it
- * @param idle        how data-plane threads wait: {@code backoff} (parks; little CPU at rest) or {@code yielding}
- *                    (lowest latency; a busy core per waiting thread)
+ * @param idle        how data-plane threads wait: {@code adaptive} (yield while exchanging, then park),
+ *                    {@code backoff} (parks) or {@code yielding} (never parks; a busy core per waiting thread)
  */
 public record ClusterSettings(String nodeName, List<String> roles, BootstrapSettings bootstrap, String dataHost,
                               int dataPort, Duration peerTimeout, String idle) {

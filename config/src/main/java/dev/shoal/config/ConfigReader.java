@@ -223,19 +223,7 @@ final class ConfigReader {
         if (isWord(path, "auto")) {
             return java.util.OptionalLong.empty();
         }
-        if (!present(path)) {
-            throw invalid(path, allowed);
-        }
-        long n;
-        try {
-            n = config.getBytes(path);
-        } catch (ConfigException e) {
-            throw invalid(path, allowed);
-        }
-        if (n < min) {
-            throw invalid(path, allowed);
-        }
-        return java.util.OptionalLong.of(n);
+        return java.util.OptionalLong.of(bytes(path, min, allowed));
     }
 
     List<String> stringList(String path, String allowed) {

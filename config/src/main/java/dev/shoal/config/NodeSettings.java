@@ -150,9 +150,9 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
     }
 
     private static String idle(ConfigReader r) {
-        String allowed = "backoff or yielding";
+        String allowed = "adaptive, backoff or yielding";
         String idle = r.string("shoal.cluster.idle", allowed).toLowerCase(java.util.Locale.ROOT);
-        if (!idle.equals("backoff") && !idle.equals("yielding")) {
+        if (!idle.equals("backoff") && !idle.equals("yielding") && !idle.equals("adaptive")) {
             throw r.invalid("shoal.cluster.idle", allowed);
         }
         return idle;

@@ -47,7 +47,7 @@ class NodeSettingsTest {
         assertTrue(s.memory().auto());
         assertEquals((long) (16 * GIB * 0.8) - 2 * GIB, s.memory().budgetBytes());
         assertEquals(new ClusterSettings("", List.of(), new BootstrapSettings(false, 2), "127.0.0.1", 0,
-                Duration.ofSeconds(10), "backoff"), s.cluster());
+                Duration.ofSeconds(10), "adaptive"), s.cluster());
         assertTrue(s.cluster().derivesNodeName());
         assertEquals(new JmxSettings(false, "127.0.0.1", 9010), s.jmx());
     }
@@ -189,8 +189,8 @@ class NodeSettingsTest {
         assertEquals(Map.of(), p.models());
         assertEquals(java.time.Duration.ofMinutes(2), p.loadTimeout());
         assertEquals(java.time.Duration.ofSeconds(15), p.settleTimeout());
-        assertEquals(java.time.Duration.ofNanos(250_000), p.fastLinkRoundTrip());
-        assertEquals(1_000_000_000L, p.fastLinkBytesPerSecond());
+        assertEquals(java.time.Duration.ofNanos(500_000), p.fastLinkRoundTrip());
+        assertEquals(100_000_000L, p.fastLinkBytesPerSecond());
     }
 
     @Test
@@ -207,7 +207,8 @@ class NodeSettingsTest {
 
     @Test
     void aBadIdleModeShouldSayWhatIsAllowed() {
-        assertEquals("shoal.cluster.idle = spin: must be backoff or yielding", failure("shoal.cluster.idle = spin"));
+        assertEquals("shoal.cluster.idle = spin: must be adaptive, backoff or yielding",
+                failure("shoal.cluster.idle = spin"));
     }
 
     @Test

@@ -85,7 +85,10 @@ public final class ShoalNode {
         // the cluster runtime: this node's agent, its shard workers (slices of distributed models, on the node's
         // own Aeron driver), the placement coordinator singleton, and the service that routes every request
         IdleMode idle = IdleMode.valueOf(settings.cluster().idle().toUpperCase(java.util.Locale.ROOT));
-        NodeDriver driver = new NodeDriver(DriverSettings.defaults().withIdle(idle));
+        // adaptive is for the threads that wait inside a step; the driver's own duty cycle always finds a little
+        // periodic work (heartbeats, status messages), so it would never leave its busy window: it backs off
+        NodeDriver driver = new NodeDriver(DriverSettings.defaults().withIdle(
+                idle == IdleMode.ADAPTIVE ? IdleMode.BACKOFF : idle));
         system.getWhenTerminated().thenRun(driver::close);
         ShardHost shards = new ShardHost(settings.models().dir(), driver::aeron, settings.engine().threads(),
                 TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()).withIdle(idle),

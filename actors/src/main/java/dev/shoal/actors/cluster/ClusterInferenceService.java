@@ -146,15 +146,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
 
     /** Completes when nothing is in flight here, or at {@code deadline}. */
     public CompletionStage<Done> drain(Duration deadline) {
-        CompletableFuture<Done> drained = new CompletableFuture<>();
-        long end = System.nanoTime() + deadline.toNanos();
-        var poll = system.scheduler().scheduleAtFixedRate(Duration.ZERO, Duration.ofMillis(50), () -> {
-            if (inFlight() == 0 || System.nanoTime() >= end) {
-                drained.complete(Done.getInstance());
-            }
-        }, system.executionContext());
-        drained.whenComplete((d, e) -> poll.cancel());
-        return drained;
+        return dev.shoal.actors.Drain.until(system, this::inFlight, deadline);
     }
 
     // ---- ClusterView

@@ -4,7 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shoal.actors.PromptEncoder;
+import dev.shoal.actors.api.Prompt;
+import dev.shoal.tensor.generate.Generator;
+import dev.shoal.tensor.generate.LocalModel;
+import dev.shoal.tensor.sample.GenerationLimits;
+import dev.shoal.tensor.sample.SamplingParams;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.net.DatagramSocket;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -106,6 +115,67 @@ final class ClusterFixture implements AutoCloseable {
         return HTTP.send(HttpRequest.newBuilder(URI.create(node.base() + path)).timeout(timeout)
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
                 .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The single-node greedy continuation of raw text, computed in this JVM by the engine. */
+    String greedyText(String model, String prompt, int tokens) throws Exception {
+        try (LocalModel lm = LocalModel.open(models.resolve(model + ".gguf"), 1, 512)) {
+            int[] ids = PromptEncoder.encode(lm.tokenizer(), lm.chatTemplate(), new Prompt.Text(prompt, false, null));
+            return Generator.generate(lm, ids, SamplingParams.greedy(), new GenerationLimits(tokens, 512), List.of(),
+                    t -> true).text();
+        }
+    }
+
+    /** A greedy {@code /v1/completions} answer of {@code node}. */
+    String completion(NodeProcess node, String model, String prompt, int tokens) throws Exception {
+        HttpResponse<String> r = post(node, "/v1/completions", """
+                {"model":"%s","prompt":"%s","max_tokens":%d,"temperature":0}""".formatted(model, prompt, tokens),
+                Duration.ofSeconds(120));
+        assertEquals(200, r.statusCode(), () -> r.body() + logs());
+        return JSON.readTree(r.body()).get("choices").get(0).get("text").asText();
+    }
+
+    /** What a streamed completion delivered: its text, how many chunks, and whether it ended with [DONE]. */
+    record Streamed(String text, int chunks, boolean done) {
+    }
+
+    /**
+     * Streams a greedy {@code /v1/completions} from {@code node} and runs {@code midway} once after
+     * {@code afterChunks} chunks (a kill, say); fails on an error event.
+     */
+    Streamed streamCompletion(NodeProcess node, String model, String prompt, int tokens, int afterChunks,
+                              ThrowingRunnable midway) throws Exception {
+        HttpResponse<java.io.InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(node.base()
+                        + "/v1/completions")).timeout(Duration.ofSeconds(180)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("""
+                        {"model":"%s","prompt":"%s","max_tokens":%d,"temperature":0,"stream":true}"""
+                        .formatted(model, prompt, tokens))).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, r.statusCode());
+        StringBuilder text = new StringBuilder();
+        int chunks = 0;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (!line.startsWith("data: ")) {
+                    continue;
+                }
+                String data = line.substring(6);
+                if (data.equals("[DONE]")) {
+                    return new Streamed(text.toString(), chunks, true);
+                }
+                JsonNode chunk = JSON.readTree(data);
+                org.junit.jupiter.api.Assertions.assertFalse(chunk.has("error"), () -> "error event " + data + logs());
+                text.append(chunk.get("choices").get(0).get("text").asText());
+                if (++chunks == afterChunks) {
+                    midway.run();
+                }
+            }
+        }
+        return new Streamed(text.toString(), chunks, false);
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     /** Every node's log, for a failure message. */

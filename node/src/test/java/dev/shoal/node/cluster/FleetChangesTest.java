@@ -53,19 +53,11 @@ class FleetChangesTest {
     }
 
     String greedy(String model, int tokens) throws Exception {
-        try (LocalModel lm = LocalModel.open(cluster.models.resolve(model + ".gguf"), 1, 512)) {
-            int[] ids = PromptEncoder.encode(lm.tokenizer(), lm.chatTemplate(), new Prompt.Text(PROMPT, false, null));
-            return Generator.generate(lm, ids, SamplingParams.greedy(), new GenerationLimits(tokens, 512), List.of(),
-                    t -> true).text();
-        }
+        return cluster.greedyText(model, PROMPT, tokens);
     }
 
     String completion(NodeProcess node, String model, int tokens) throws Exception {
-        HttpResponse<String> r = ClusterFixture.post(node, "/v1/completions", """
-                {"model":"%s","prompt":"%s","max_tokens":%d,"temperature":0}""".formatted(model, PROMPT, tokens),
-                Duration.ofSeconds(120));
-        assertEquals(200, r.statusCode(), () -> r.body() + cluster.logs());
-        return ClusterFixture.JSON.readTree(r.body()).get("choices").get(0).get("text").asText();
+        return cluster.completion(node, model, PROMPT, tokens);
     }
 
     List<String> placedOn(NodeProcess via, String model) throws Exception {
@@ -156,37 +148,13 @@ class FleetChangesTest {
         // the oldest node (seed, coordinator) dies mid-stream; the stream on b completes with the same tokens
         int tokens = 300;
         String expected = greedy("early", tokens);
-        HttpResponse<java.io.InputStream> r = ClusterFixture.HTTP.send(HttpRequest.newBuilder(
-                        URI.create(b.base() + "/v1/completions")).timeout(Duration.ofSeconds(180))
-                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
-                        {"model":"early","prompt":"%s","max_tokens":%d,"temperature":0,"stream":true}"""
-                        .formatted(PROMPT, tokens))).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertEquals(200, r.statusCode());
-        StringBuilder text = new StringBuilder();
-        int chunks = 0;
-        boolean done = false;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (!line.startsWith("data: ")) {
-                    continue;
-                }
-                String data = line.substring(6);
-                if (data.equals("[DONE]")) {
-                    done = true;
-                    break;
-                }
-                JsonNode chunk = ClusterFixture.JSON.readTree(data);
-                assertFalse(chunk.has("error"), () -> "error event " + data + cluster.logs());
-                text.append(chunk.get("choices").get(0).get("text").asText());
-                if (++chunks == 5) {
-                    a.kill();
-                }
-            }
-        }
+        ClusterFixture.Streamed streamed = cluster.streamCompletion(b, "early", PROMPT, tokens, 5, a::kill);
+        int chunks = streamed.chunks();
+        boolean done = streamed.done();
+        String text = streamed.text();
         assertTrue(chunks > 5, "the stream ended before the oldest node could be killed");
         assertTrue(done, () -> "no [DONE]: " + text + cluster.logs());
-        assertEquals(expected, text.toString(), cluster::logs);
+        assertEquals(expected, text, cluster::logs);
         // the survivor is a cluster of one and keeps serving
         cluster.awaitMembers(b, List.of("b"), Duration.ofSeconds(60));
         assertEquals(late, completion(b, "late", 24));

@@ -116,14 +116,8 @@ class ThreeNodeClusterTest {
         }
     }
 
-    /** The single-node greedy continuation of raw text, computed in this JVM by the engine. */
     static String greedyText(String model, String prompt, int tokens) throws Exception {
-        try (LocalModel lm = LocalModel.open(cluster.models.resolve(model + ".gguf"), 1, 512)) {
-            int[] ids = PromptEncoder.encode(lm.tokenizer(), lm.chatTemplate(), new Prompt.Text(prompt, false, null));
-            GenerationResult r = Generator.generate(lm, ids, SamplingParams.greedy(),
-                    new GenerationLimits(tokens, 512), List.of(), t -> true);
-            return r.text();
-        }
+        return cluster.greedyText(model, prompt, tokens);
     }
 
     /** The same for a chat, rendered through the model's template as the node does. */
@@ -137,11 +131,7 @@ class ThreeNodeClusterTest {
     }
 
     static String completion(NodeProcess node, String model, String prompt, int tokens) throws Exception {
-        HttpResponse<String> r = ClusterFixture.post(node, "/v1/completions", """
-                {"model":"%s","prompt":"%s","max_tokens":%d,"temperature":0}""".formatted(model, prompt, tokens),
-                Duration.ofSeconds(120));
-        assertEquals(200, r.statusCode(), () -> r.body() + cluster.logs());
-        return ClusterFixture.JSON.readTree(r.body()).get("choices").get(0).get("text").asText();
+        return cluster.completion(node, model, prompt, tokens);
     }
 
     static JsonNode instance(String model) throws Exception {
@@ -273,41 +263,14 @@ class ThreeNodeClusterTest {
     void killingAWorkerMidStreamShouldStillCompleteTheStreamWithTheSameTokens() throws Exception {
         int tokens = 300;
         String expected = greedyText("stories-tensor", PROMPT, tokens);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(cluster.node("a").base() + "/v1/completions"))
-                .timeout(Duration.ofSeconds(180)).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("""
-                        {"model":"stories-tensor","prompt":"%s","max_tokens":%d,"temperature":0,"stream":true}"""
-                        .formatted(PROMPT, tokens))).build();
-        HttpResponse<java.io.InputStream> r = ClusterFixture.HTTP.send(request,
-                HttpResponse.BodyHandlers.ofInputStream());
-        assertEquals(200, r.statusCode());
-        StringBuilder text = new StringBuilder();
-        int chunks = 0;
-        boolean killed = false;
-        boolean done = false;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                if (!line.startsWith("data: ")) {
-                    continue;
-                }
-                String data = line.substring(6);
-                if (data.equals("[DONE]")) {
-                    done = true;
-                    break;
-                }
-                JsonNode chunk = ClusterFixture.JSON.readTree(data);
-                assertFalse(chunk.has("error"), () -> "error event " + data + cluster.logs());
-                text.append(chunk.get("choices").get(0).get("text").asText());
-                if (++chunks == 5 && !killed) {
-                    cluster.node("c").kill();
-                    killed = true;
-                }
-            }
-        }
+        ClusterFixture.Streamed streamed = cluster.streamCompletion(cluster.node("a"), "stories-tensor", PROMPT,
+                tokens, 5, () -> cluster.node("c").kill());
+        String text = streamed.text();
+        boolean killed = streamed.chunks() >= 5;
+        boolean done = streamed.done();
         assertTrue(killed, "the stream ended before the worker could be killed: " + text);
         assertTrue(done, () -> "the stream did not end with [DONE]: " + text + cluster.logs());
-        assertEquals(expected, text.toString(), cluster::logs);
+        assertEquals(expected, text, cluster::logs);
         // the model now runs on the survivors
         JsonNode placed = instance("stories-tensor");
         assertFalse(slicesNodes(placed).stream().anyMatch(s -> s.startsWith("c@")), placed::toString);
