@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * synthetic model as tensor x 2 x pipeline x 2 over four nodes, answered alike from each); and the
  * common two-node fleet (a laptop docked to a desktop) keeps serving when its oldest node — the seed, where the
  * placement coordinator runs — dies with {@code kill -9} in the middle of a stream: the stream completes on the
- * survivor with the single-node greedy tokens.
+ * survivor with the single-node greedy tokens. Instances idle for the keep-alive are unloaded.
  */
 class FleetChangesTest {
 
@@ -72,6 +72,14 @@ class FleetChangesTest {
         return List.of();
     }
 
+    void awaitNotPlaced(NodeProcess via, String model, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!placedOn(via, model).isEmpty()) {
+            assertTrue(System.nanoTime() < end, () -> model + " still placed after " + timeout + cluster.logs());
+            Thread.sleep(250);
+        }
+    }
+
     List<String> stagesOf(NodeProcess via, String model) throws Exception {
         JsonNode state = ClusterFixture.getJson(via, "/cluster/state");
         for (JsonNode i : state.get("instances")) {
@@ -94,6 +102,7 @@ class FleetChangesTest {
         cluster = new ClusterFixture(dir, models, """
                 shoal.engine { threads = 1, context-length = 512, max-batch = 4 }
                 shoal.memory.budget = "2 GiB"
+                shoal.models.keep-alive = 6 s
                 shoal.cluster.peer-timeout = 2 s
                 shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s
                   models { late { mode = hybrid, max-nodes = 4 } } }
@@ -131,6 +140,8 @@ class FleetChangesTest {
         assertEquals(List.of("0/0", "0/1", "1/0", "1/1"), stagesOf(a, "late"));
         // the idle model placed before the joins moves, or stays, between requests; either way it answers alike
         assertEquals(greedy("early", 24), completion(c, "early", 24));
+        // an instance idle for the keep-alive is unloaded from all four nodes
+        awaitNotPlaced(a, "late", Duration.ofSeconds(30));
 
         // c and d leave gracefully: a fleet of two again
         Thread leaveD = Thread.ofPlatform().start(() -> {
