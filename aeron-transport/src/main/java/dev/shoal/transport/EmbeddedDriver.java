@@ -46,6 +46,10 @@ public final class EmbeddedDriver implements AutoCloseable {
     }
 
     public static EmbeddedDriver launch(final DriverSettings settings) {
+        final Path parent = settings.directory().toAbsolutePath().getParent();
+        if (parent != null && settings.directory().getFileName().toString().startsWith(StaleDriverDirectories.PREFIX)) {
+            StaleDriverDirectories.remove(parent);
+        }
         final String dir = settings.directory().toAbsolutePath().toString();
         final MediaDriver.Context ctx = new MediaDriver.Context()
                 .aeronDirectoryName(dir)
