@@ -16,9 +16,11 @@ import java.util.List;
  * @param peerTimeout how long the data plane waits for a peer before it gives up on it
  * @param idle        how data-plane threads wait: {@code adaptive} (yield while exchanging, then park),
  *                    {@code backoff} (parks) or {@code yielding} (never parks; a busy core per waiting thread)
+ * @param aeronDir    the directory of a media driver shared by the nodes of this host ({@code shoal driver}); empty
+ *                    = the node runs its own embedded driver
  */
 public record ClusterSettings(String nodeName, List<String> roles, BootstrapSettings bootstrap, String dataHost,
-                              int dataPort, Duration peerTimeout, String idle) {
+                              int dataPort, Duration peerTimeout, String idle, String aeronDir) {
 
     public ClusterSettings {
         roles = List.copyOf(roles);

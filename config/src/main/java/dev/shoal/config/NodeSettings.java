@@ -87,7 +87,7 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.string("shoal.cluster.data-host", "a host name or IP address"),
                 r.integer("shoal.cluster.data-port", 0, 65535),
                 r.duration("shoal.cluster.peer-timeout", Duration.ofMillis(1), Duration.ofHours(1)),
-                idle(r));
+                idle(r), r.stringOrEmpty("shoal.cluster.aeron-dir", "a directory path, or \"\" for the node's own driver"));
     }
 
     private static final String MODES = "one of auto, replicas, pipeline, tensor, hybrid";

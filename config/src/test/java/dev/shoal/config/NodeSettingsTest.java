@@ -47,7 +47,7 @@ class NodeSettingsTest {
         assertTrue(s.memory().auto());
         assertEquals((long) (16 * GIB * 0.8) - 2 * GIB, s.memory().budgetBytes());
         assertEquals(new ClusterSettings("", List.of(), new BootstrapSettings(false, 2), "127.0.0.1", 0,
-                Duration.ofSeconds(10), "adaptive"), s.cluster());
+                Duration.ofSeconds(10), "adaptive", ""), s.cluster());
         assertTrue(s.cluster().derivesNodeName());
         assertEquals(new JmxSettings(false, "127.0.0.1", 9010), s.jmx());
     }
@@ -63,7 +63,8 @@ class NodeSettingsTest {
                   memory { budget = 12 GiB }
                   cluster { node-name = "gpu-box.lan", roles = ["gpu", "big"],
                             bootstrap { enabled = on, required-contact-points = 3 },
-                            data-host = "10.0.0.5", data-port = 40123, peer-timeout = 2500 ms, idle = Yielding }
+                            data-host = "10.0.0.5", data-port = 40123, peer-timeout = 2500 ms, idle = Yielding,
+                            aeron-dir = "/dev/shm/shoal-host" }
                   jmx.remote { enabled = yes, host = "0.0.0.0", port = 9999 }
                 }
                 """);
@@ -73,7 +74,7 @@ class NodeSettingsTest {
         assertEquals(new EngineSettings(3, 2048, 4, 0), s.engine());
         assertEquals(new MemorySettings(12 * GIB, false), s.memory());
         assertEquals(new ClusterSettings("gpu-box.lan", List.of("gpu", "big"), new BootstrapSettings(true, 3),
-                "10.0.0.5", 40123, Duration.ofMillis(2500), "yielding"), s.cluster());
+                "10.0.0.5", 40123, Duration.ofMillis(2500), "yielding", "/dev/shm/shoal-host"), s.cluster());
         assertFalse(s.cluster().derivesNodeName());
         assertEquals(new JmxSettings(true, "0.0.0.0", 9999), s.jmx());
     }
@@ -261,7 +262,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(30, keys.size(), keys.toString());
+        assertEquals(31, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);

@@ -88,7 +88,8 @@ public final class ShoalNode {
         // adaptive is for the threads that wait inside a step; the driver's own duty cycle always finds a little
         // periodic work (heartbeats, status messages), so it would never leave its busy window: it backs off
         NodeDriver driver = new NodeDriver(DriverSettings.defaults().withIdle(
-                idle == IdleMode.ADAPTIVE ? IdleMode.BACKOFF : idle));
+                idle == IdleMode.ADAPTIVE ? IdleMode.BACKOFF : idle),
+                settings.cluster().aeronDir().isEmpty() ? null : java.nio.file.Path.of(settings.cluster().aeronDir()));
         system.getWhenTerminated().thenRun(driver::close);
         ShardHost shards = new ShardHost(settings.models().dir(), driver::aeron, settings.engine().threads(),
                 TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()).withIdle(idle),

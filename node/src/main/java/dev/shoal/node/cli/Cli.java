@@ -12,7 +12,7 @@ import java.util.Arrays;
  */
 public final class Cli {
 
-    static final String USAGE = "usage: shoal node|generate|tokenize|synth|bench [flags]  (shoal COMMAND --help for a command's flags)";
+    static final String USAGE = "usage: shoal node|generate|tokenize|synth|bench|driver [flags]  (shoal COMMAND --help for a command's flags)";
 
     private Cli() {
     }
@@ -25,6 +25,7 @@ public final class Cli {
             err.println("  " + TokenizeCommandLine.USAGE);
             err.println("  " + SynthCommand.USAGE);
             err.println("  " + BenchCommand.USAGE);
+            err.println("  " + DriverCommand.USAGE);
             return args.length == 0 ? 2 : 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -40,6 +41,7 @@ public final class Cli {
                 case "tokenize" -> TokenizeCommandLine.run(rest, in, out);
                 case "synth" -> SynthCommand.run(rest, err);
                 case "bench" -> BenchCommand.run(rest, out);
+                case "driver" -> DriverCommand.run(rest, out);
                 default -> throw new UsageException("unknown command '" + command + "'; " + USAGE);
             };
         } catch (UsageException e) {
@@ -67,6 +69,7 @@ public final class Cli {
             case "tokenize" -> TokenizeCommandLine.USAGE;
             case "synth" -> SynthCommand.USAGE;
             case "bench" -> BenchCommand.USAGE;
+            case "driver" -> DriverCommand.USAGE;
             default -> throw new UsageException("unknown command '" + command + "'; " + USAGE);
         };
     }

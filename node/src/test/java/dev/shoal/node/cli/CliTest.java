@@ -92,6 +92,9 @@ class CliTest {
             {"generate", "--model", "/nonexistent/m.gguf", "--prompt", "a"},
             {"tokenize"},
             {"synth", "--shape", "nope", "--type", "Q8_0", "--out", "x.gguf"},
+            {"driver"},
+            {"driver", "--dir", "/nonexistent-parent/host-driver"},
+            {"driver", "--dir", "host-driver", "--idle", "adaptive"},
             {"bogus"},
         }) {
             Run r = run("", args);
