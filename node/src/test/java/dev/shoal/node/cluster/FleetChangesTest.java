@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Membership changes while serving, with node processes: nodes that join are used by the next placement (a
- * synthetic model as tensor x 2 x pipeline x 2 over four nodes, answered alike from each); and the
+ * synthetic model and stories260K as tensor x 2 x pipeline x 2 over four nodes, answered alike from each); and the
  * common two-node fleet (a laptop docked to a desktop) keeps serving when its oldest node — the seed, where the
  * placement coordinator runs — dies with {@code kill -9} in the middle of a stream: the stream completes on the
  * survivor with the single-node greedy tokens. Instances idle for the keep-alive are unloaded.
@@ -84,6 +84,7 @@ class FleetChangesTest {
     void aJoiningNodeShouldBeUsedAndTheSurvivorOfTheOldestsDeathShouldFinishTheStream() throws Exception {
         Path models = Files.createDirectory(dir.resolve("models"));
         Files.copy(SharedModels.require("stories260K.gguf"), models.resolve("early.gguf"));
+        Files.copy(SharedModels.require("stories260K.gguf"), models.resolve("stories-2x2.gguf"));
         // 2 KV heads: a 2-rank tensor group is the widest that divides it, so hybrid over 4 nodes is 2 x 2
         new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 11, 0.02f, null)
                 .write(models.resolve("late.gguf"));
@@ -93,7 +94,16 @@ class FleetChangesTest {
                 shoal.models.keep-alive = 6 s
                 shoal.cluster.peer-timeout = 2 s
                 shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s
-                  models { late { mode = hybrid, max-nodes = 4 } } }
+                  models {
+                    late { mode = hybrid, max-nodes = 4 }
+                    # stories260K as tensor x 2 x pipeline x 2, pinned (its 4 KV heads would let the planner pick
+                    # tensor x 4): stage 0 on a and b, stage 1 on c and d
+                    stories-2x2 { pins = [
+                      { node = a, layers = "0-3", kv-heads = "0-2", ffn = "0-86", vocab = "0-256" },
+                      { node = b, layers = "0-3", kv-heads = "2-4", ffn = "86-172", vocab = "256-512" },
+                      { node = c, layers = "3-5", kv-heads = "0-2", ffn = "0-86", vocab = "0-256" },
+                      { node = d, layers = "3-5", kv-heads = "2-4", ffn = "86-172", vocab = "256-512" } ] }
+                  } }
                 # loopback links are measured on a loaded 2-core box: count them fast, as a good LAN would be
                 shoal.placement.fast-link { max-round-trip = 20 ms, min-bandwidth = 10 MB }
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
@@ -126,6 +136,10 @@ class FleetChangesTest {
         }
         assertEquals(List.of("a", "b", "c", "d"), placedOn(a, "late").stream().sorted().toList());
         assertEquals(List.of("0/0", "0/1", "1/0", "1/1"), stagesOf(a, "late"));
+        String stories = greedy("stories-2x2", 24);
+        assertEquals(stories, completion(d, "stories-2x2", 24));
+        assertEquals(List.of("0/0", "0/1", "1/0", "1/1"), stagesOf(a, "stories-2x2"));
+        assertEquals(List.of("a", "b", "c", "d"), placedOn(a, "stories-2x2"));
         // the idle model placed before the joins moves, or stays, between requests; either way it answers alike
         assertEquals(greedy("early", 24), completion(c, "early", 24));
         // an instance idle for the keep-alive is unloaded from all four nodes
