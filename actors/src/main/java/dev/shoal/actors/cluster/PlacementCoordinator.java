@@ -120,6 +120,10 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
 
     private enum IdleCheck implements Command { INSTANCE }
 
+    /** Place {@code model} again for {@code routes} after a misplaced shard (attempt number {@code attempt}). */
+    private record PlaceAgain(String model, List<Route> routes, int attempt) implements Command {
+    }
+
     private record LinkMeasured(NodeAgent.LinkResult result) implements Command {
     }
 
@@ -209,7 +213,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final List<Route> awaitingProfile = new ArrayList<>();
     /** Models being placed again after a misplaced shard, with the attempt number. */
     private final Map<String, Integer> attempts = new HashMap<>();
-    private static final int MAX_PLACEMENT_ATTEMPTS = 3;
+    /** Placements of one request after misplaced shards: pauses of 0.5, 1, 1.5 ... s between them (~10 s in all). */
+    private static final int MAX_PLACEMENT_ATTEMPTS = 7;
     /** What an unmeasured link counts as: fast. */
     private static final Link ASSUMED_LINK = new Link(50, 10_000_000_000L);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(30);
@@ -297,6 +302,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 })
                 .onMessage(Preview.class, this::onPreview)
                 .onMessage(IdleCheck.class, c -> onIdleCheck())
+                .onMessage(PlaceAgain.class, this::onPlaceAgain)
                 .onMessage(LinkMeasured.class, this::onLinkMeasured)
                 .onMessage(ProbeTimedOut.class, t -> {
                     if (probing == t.probeId()) {
@@ -630,15 +636,24 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private Behavior<Command> onShardFailed(ShardFailed f) {
         Placed p = byInstance.get(f.instanceId());
         if (p != null && f.reason().startsWith(ShardWorker.MISPLACED) && p.attempt < MAX_PLACEMENT_ATTEMPTS) {
-            getContext().getLog().warn("[{}] {}; placing again", f.instanceId(), f.reason());
+            // Most likely the node has just joined and its shard region is not yet registered with the shard
+            // coordinator, which then allocates to the asking region instead: place again after a pause
+            Duration pause = Duration.ofMillis(500L * p.attempt);
+            getContext().getLog().warn("[{}] {}; placing again in {} ms", f.instanceId(), f.reason(),
+                    pause.toMillis());
             retire(p);
-            List<Route> waiting = List.copyOf(p.waiting);
-            attempts.put(p.model, p.attempt + 1);
-            waiting.forEach(this::onRoute);
-            attempts.remove(p.model);
+            timers.startSingleTimer("replace-" + p.instanceId, new PlaceAgain(p.model, List.copyOf(p.waiting),
+                    p.attempt + 1), pause);
             return this;
         }
         return failInstance(f.instanceId(), "position " + f.position() + ": " + f.reason());
+    }
+
+    private Behavior<Command> onPlaceAgain(PlaceAgain again) {
+        attempts.put(again.model(), again.attempt());
+        again.routes().forEach(this::onRoute);
+        attempts.remove(again.model());
+        return this;
     }
 
     private Behavior<Command> failInstance(String instanceId, String reason) {
