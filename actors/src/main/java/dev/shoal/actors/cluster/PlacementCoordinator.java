@@ -108,6 +108,12 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private record LocationsSet(String instanceId, Throwable failure) implements Command {
     }
 
+    /** The shard regions the shard coordinator knows now (their nodes can host entities). */
+    private record RegionsKnown(java.util.Set<org.apache.pekko.actor.Address> regions) implements Command {
+    }
+
+    private enum AskRegions implements Command { INSTANCE }
+
     /** The shard locations have had time to reach the allocation strategy's replica: load. */
     private record LocationsVisible(String instanceId) implements Command {
     }
@@ -153,6 +159,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         final List<NodeProfile> positions;
         final List<ActorRef<ShardWorker.Command>> workers = new ArrayList<>();
         State state;
+        /** The shard locations have been written (every node of the plan had a registered shard region). */
+        boolean located;
         /** 1 for a first placement; more when a misplaced shard made the coordinator try again. */
         int attempt = 1;
         int loaded;
@@ -209,6 +217,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private int probing = -1;
     private int probeCount;
     private final ActorRef<NodeAgent.LinkResult> linkAdapter;
+    private final ActorRef<org.apache.pekko.cluster.sharding.ShardRegion.ClusterShardingStats> regionsAdapter;
     /** Requests from nodes whose profile has not arrived yet. */
     private final List<Route> awaitingProfile = new ArrayList<>();
     /** Models being placed again after a misplaced shard, with the attempt number. */
@@ -261,6 +270,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .plusMillis(100);
         this.profileAdapter = context.messageAdapter(NodeAgent.ProfileReply.class, ProfileArrived::new);
         this.linkAdapter = context.messageAdapter(NodeAgent.LinkResult.class, LinkMeasured::new);
+        this.regionsAdapter = context.messageAdapter(
+                org.apache.pekko.cluster.sharding.ShardRegion.ClusterShardingStats.class,
+                stats -> new RegionsKnown(stats.getRegions().keySet()));
         ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class,
                 l -> new AgentsListed(l.getServiceInstances(NodeAgent.KEY)));
         context.getSystem().receptionist().tell(Receptionist.subscribe(NodeAgent.KEY, listings));
@@ -291,6 +303,11 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .onMessage(InstanceBroken.class, this::onInstanceBroken)
                 .onMessage(SettleTimedOut.class, t -> settle())
                 .onMessage(LocationsSet.class, this::onLocationsSet)
+                .onMessage(RegionsKnown.class, this::onRegionsKnown)
+                .onMessage(AskRegions.class, a -> {
+                    askRegions();
+                    return this;
+                })
                 .onMessage(LocationsVisible.class, this::onLocationsVisible)
                 .onMessage(AgentsListed.class, this::onAgentsListed)
                 .onMessage(ProfileArrived.class, this::onProfile)
@@ -555,15 +572,53 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         Placed p = new Placed(r.model(), r.fileName(), r.shape(), plan, membership, id, number, positions);
         p.attempt = attempts.getOrDefault(r.model(), 1);
         byInstance.put(id, p);
-        Map<String, org.apache.pekko.actor.Address> locations = new HashMap<>();
-        for (int i = 0; i < positions.size(); i++) {
-            locations.put(ShardSpec.entityId(id, i), AddressFromURIString.parse(positions.get(i).address()));
-        }
-        getContext().pipeToSelf(ExternalShardAllocation.get(getContext().getSystem())
-                        .getClient(ShardWorker.KEY.name()).setShardLocations(locations),
-                (done, failure) -> new LocationsSet(id, failure));
+        // A node that has just joined may not have its shard region registered with the shard coordinator yet;
+        // a shard located there would then be allocated to the asking node instead. Locate once the shard
+        // coordinator knows a region on every node of the plan.
+        askRegions();
         timers.startSingleTimer("load-" + id, new LoadTimedOut(id), settings.loadTimeout());
         return p;
+    }
+
+    private void askRegions() {
+        sharding.shardState().tell(new org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats(
+                ShardWorker.KEY, Duration.ofSeconds(3), regionsAdapter));
+        // asked again if no answer comes (the shard coordinator may not run yet)
+        timers.startSingleTimer("regions", AskRegions.INSTANCE, Duration.ofSeconds(4));
+    }
+
+    private Behavior<Command> onRegionsKnown(RegionsKnown known) {
+        org.apache.pekko.actor.Address self = Cluster.get(getContext().getSystem()).selfMember().address();
+        java.util.Set<String> regions = new java.util.HashSet<>();
+        for (org.apache.pekko.actor.Address a : known.regions()) {
+            regions.add((a.hasLocalScope() ? self : a).toString());
+        }
+        boolean waiting = false;
+        for (Placed p : List.copyOf(byInstance.values())) {
+            if (p.state != State.LOCATING || p.located) {
+                continue;
+            }
+            if (!p.positions.stream().allMatch(n -> regions.contains(n.address()))) {
+                waiting = true;
+                continue;
+            }
+            p.located = true;
+            Map<String, org.apache.pekko.actor.Address> locations = new HashMap<>();
+            for (int i = 0; i < p.positions.size(); i++) {
+                locations.put(ShardSpec.entityId(p.instanceId, i),
+                        AddressFromURIString.parse(p.positions.get(i).address()));
+            }
+            String id = p.instanceId;
+            getContext().pipeToSelf(ExternalShardAllocation.get(getContext().getSystem())
+                            .getClient(ShardWorker.KEY.name()).setShardLocations(locations),
+                    (done, failure) -> new LocationsSet(id, failure));
+        }
+        if (waiting) {
+            timers.startSingleTimer("regions", AskRegions.INSTANCE, Duration.ofMillis(300));
+        } else {
+            timers.cancel("regions");
+        }
+        return this;
     }
 
     private Behavior<Command> onLocationsSet(LocationsSet s) {
