@@ -49,17 +49,14 @@ public final class ShoalNode {
 
     private final ActorSystem<Void> system;
     private final ActorInferenceService service;
-    /** What the HTTP API serves: every request routed by the placement coordinator. */
-    private final ClusterInferenceService routed;
     private final ServerBinding binding;
     private final NodeSettings settings;
     private final Membership membership;
 
-    private ShoalNode(ActorSystem<Void> system, ActorInferenceService service, ClusterInferenceService routed,
-                      ServerBinding binding, NodeSettings settings, Membership membership) {
+    private ShoalNode(ActorSystem<Void> system, ActorInferenceService service, ServerBinding binding,
+                      NodeSettings settings, Membership membership) {
         this.system = system;
         this.service = service;
-        this.routed = routed;
         this.binding = binding;
         this.settings = settings;
         this.membership = membership;
@@ -129,7 +126,7 @@ public final class ShoalNode {
         clusterServices.publish();
         log.info("cluster member {} (settings: {})", cluster.selfMember().address(),
                 String.join("; ", settings.summary()));
-        return new ShoalNode(system, service, routed, binding, settings, membership);
+        return new ShoalNode(system, service, binding, settings, membership);
     }
 
     /**
@@ -170,10 +167,6 @@ public final class ShoalNode {
         return service;
     }
 
-    /** What the HTTP API serves: requests routed over the cluster (to this node's models, or others'). */
-    public ClusterInferenceService routed() {
-        return routed;
-    }
 
     public ActorSystem<Void> system() {
         return system;

@@ -27,13 +27,10 @@ public final class ClusterServices {
     private static final Duration ALLOCATION_TIMEOUT = Duration.ofSeconds(10);
 
     private final ClusterInferenceService service;
-    private final ActorRef<PlacementCoordinator.Command> coordinator;
     private final ActorRef<NodeAgent.Command> agent;
 
-    private ClusterServices(ClusterInferenceService service, ActorRef<PlacementCoordinator.Command> coordinator,
-                            ActorRef<NodeAgent.Command> agent) {
+    private ClusterServices(ClusterInferenceService service, ActorRef<NodeAgent.Command> agent) {
         this.service = service;
-        this.coordinator = coordinator;
         this.agent = agent;
     }
 
@@ -69,14 +66,10 @@ public final class ClusterServices {
                 "shoal-placement"));
         ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, placement,
                 routeTimeout);
-        return new ClusterServices(service, coordinator, agent);
+        return new ClusterServices(service, agent);
     }
 
     public ClusterInferenceService service() {
         return service;
-    }
-
-    public ActorRef<PlacementCoordinator.Command> coordinator() {
-        return coordinator;
     }
 }

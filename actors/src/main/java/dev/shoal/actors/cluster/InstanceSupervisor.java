@@ -98,11 +98,6 @@ final class InstanceSupervisor implements AutoCloseable {
         }
     }
 
-    /** Sequences admitted and not yet ended. */
-    int running() {
-        return running.size();
-    }
-
     /**
      * Stops the instance's engine. Sequences still running are not ended as cancelled: their clients' nodes are
      * told to continue them elsewhere ({@code reason}, replayable) — the instance goes because the placement moved
