@@ -40,6 +40,8 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
     private final JmDNS jmdns;
     /** Resolved instances by mDNS name, as the listener learns and forgets them. */
     private final Map<String, ServiceInfo> seen = new ConcurrentHashMap<>();
+    private final Listener listener = new Listener();
+    private final Thread requery;
     private volatile MdnsPeer self;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -52,7 +54,13 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
             throw new IllegalStateException("mDNS cannot start on " + bind.getHostAddress()
                     + " (pekko.discovery.shoal-mdns.bind-hostname): " + e.getMessage(), e);
         }
-        jmdns.addServiceListener(MdnsRecords.SERVICE_TYPE, new Listener());
+        jmdns.addServiceListener(MdnsRecords.SERVICE_TYPE, listener);
+        long maxInterval = config.getDuration("pekko.discovery.shoal-mdns.requery-max-interval").toMillis();
+        if (maxInterval < 1000) {
+            throw new IllegalStateException("pekko.discovery.shoal-mdns.requery-max-interval must be at least 1s, got "
+                    + maxInterval + " ms");
+        }
+        requery = Thread.ofVirtual().name("shoal-mdns-requery").start(() -> requery(maxInterval));
         system.registerOnTermination(this::close);
         log.info("mDNS discovery on {} for {}", bind.getHostAddress(), MdnsRecords.SERVICE_TYPE);
     }
@@ -116,6 +124,7 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
      */
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            requery.interrupt();
             Thread.ofVirtual().name("shoal-mdns-close").start(() -> {
                 try {
                     jmdns.close();
@@ -123,6 +132,34 @@ public final class MdnsServiceDiscovery extends ServiceDiscovery {
                     log.debug("closing mDNS: {}", e.toString());
                 }
             });
+        }
+    }
+
+    /**
+     * Continuous querying (RFC 6762 §5.2): jmdns's resolver asks for the service type three times when the listener
+     * is added and then stops, so an announcement missed while this node was starting (seen on a loaded machine: one
+     * node of two never learned of the other, and bootstrap waited for ever) would stay missed. Re-adding the
+     * listener asks again and re-requests every known instance's records; the pauses double from 1 s up to
+     * {@code maxInterval}.
+     */
+    private void requery(long maxInterval) {
+        long pause = 1000;
+        while (!closed.get()) {
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (closed.get()) {
+                return;
+            }
+            try {
+                jmdns.removeServiceListener(MdnsRecords.SERVICE_TYPE, listener);
+                jmdns.addServiceListener(MdnsRecords.SERVICE_TYPE, listener);
+            } catch (RuntimeException e) {
+                log.debug("mDNS re-query: {}", e.toString());
+            }
+            pause = Math.min(2 * pause, maxInterval);
         }
     }
 
