@@ -96,8 +96,8 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * {@link QuantKernel#activationType()} (or F32, then the float kernels run).
      *
      * <p>Few inputs (decode): each row streams from memory once and meets every input in the kernel's own dot;
-     * with one input, rows are taken in pairs from the two halves of the range, so two memory streams are in
-     * flight. Many inputs (prefill): see {@link #multiplyTiled}.
+     * with one input, rows are taken four at a time from the four quarters of the range
+     * ({@link QuantKernel#dotQuantized4}), so four sequential memory streams are in flight. Many inputs (prefill): see {@link #multiplyTiled}.
      */
     public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
         // Q8_1 (Q4_1/Q5_1 weights) multiplies the weights' offset m by the block's stored, f16-rounded s = d·Σq,
@@ -120,12 +120,13 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             return;
         }
         if (n == 1) {
-            final int half = (r1 - r0) / 2;
-            for (int r = r0; r < r0 + half; r++) {
-                k.dotQuantized2(d, offsetOf(r), offsetOf(r + half), a, 0, c, out, r, r + half);
+            final int quarter = (r1 - r0) / 4;
+            final long stride = quarter * rowBytes;
+            for (int r = r0; r < r0 + quarter; r++) {
+                k.dotQuantized4(d, offsetOf(r), stride, a, 0, c, out, r, quarter);
             }
-            if (((r1 - r0) & 1) != 0) {
-                out[r1 - 1] = k.dotQuantized(d, offsetOf(r1 - 1), a, 0, c);
+            for (int r = r0 + 4 * quarter; r < r1; r++) {
+                out[r] = k.dotQuantized(d, offsetOf(r), a, 0, c);
             }
             return;
         }

@@ -164,6 +164,54 @@ final class Q8_0Kernel implements QuantKernel {
     }
 
     @Override
+    public void dotQuantized4(MemorySegment src, long offset, long stride, QuantizedActivations a, int row, int n,
+                              float[] out, int outAt, int outStride) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        final long o0 = offset;
+        final long o1 = offset + stride;
+        final long o2 = offset + 2 * stride;
+        final long o3 = offset + 3 * stride;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long blk = (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            final float d = dx[so + b];
+            acc0 = block(src, o0 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o0 + blk) * d), acc0);
+            acc1 = block(src, o1 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o1 + blk) * d), acc1);
+            acc2 = block(src, o2 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o2 + blk) * d), acc2);
+            acc3 = block(src, o3 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o3 + blk) * d), acc3);
+        }
+        out[outAt] = acc0.reduceLanes(VectorOperators.ADD);
+        out[outAt + outStride] = acc1.reduceLanes(VectorOperators.ADD);
+        out[outAt + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD);
+        out[outAt + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Σ q·x over one block, as a vector of partial sums. The first L lanes are a multiply, the rest FMAs; a row's
+     * loads stay together (grouping the four rows' loads by position instead measured 15 % slower from memory).
+     */
+    private static FloatVector block(MemorySegment src, long at, float[] x, int xb) {
+        ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2, LE);
+        FloatVector s = Lanes.toFloats(q, 0).mul(FloatVector.fromArray(F, x, xb));
+        for (int c = 1; c < QK / L; c++) {
+            final int p = c % PARTS;
+            if (p == 0) {
+                q = ByteVector.fromMemorySegment(B, src, at + 2 + c * L, LE);
+            }
+            s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xb + c * L), s);
+        }
+        return s;
+    }
+
+    @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
         for (int b = 0; b < n / QK; b++) {

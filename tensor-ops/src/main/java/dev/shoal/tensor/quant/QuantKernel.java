@@ -66,6 +66,20 @@ public interface QuantKernel {
         out[outB] = dotQuantized(src, offB, a, row, n);
     }
 
+    /**
+     * {@link #dotQuantized} of four rows at {@code offset + i·stride} (i = 0..3) with the same activations, written
+     * to {@code out[outAt + i·outStride]}. The decode path takes the rows from the four quarters of a matrix, so
+     * the kernel reads four sequential memory streams at once: one core keeps more cache misses in flight that
+     * way (measured on the 2-vCPU machine: 1 stream 4.6 GB/s, 2 streams 7.4, 4 streams 8.1 for Q8_0; four adjacent
+     * rows, one stream in effect, 5.3).
+     */
+    default void dotQuantized4(MemorySegment src, long offset, long stride, QuantizedActivations a, int row, int n,
+                               float[] out, int outAt, int outStride) {
+        dotQuantized2(src, offset, offset + stride, a, row, n, out, outAt, outAt + outStride);
+        dotQuantized2(src, offset + 2 * stride, offset + 3 * stride, a, row, n, out, outAt + 2 * outStride,
+                outAt + 3 * outStride);
+    }
+
     /** Quantizes {@code src[srcOff..srcOff+n)} into {@code dst} at {@code offset} (ggml's reference rounding). */
     void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset);
 }

@@ -225,7 +225,8 @@ final class AgreementChecks {
      * (gaussian, extremes) against activations of several kinds, in row 1 of a two-row buffer (so row offsets are
      * exercised): {@code dotQuantizedScalar} within the float-sum bound of a double-precision evaluation of
      * llama.cpp's formula (Σ w·q·dx, plus m·(s − dx·Σq) for Q8_1's rounded block sum); {@code dotQuantized}
-     * within the same bound of the scalar; {@code dotQuantized2} within it of two {@code dotQuantized}.
+     * within the same bound of the scalar; {@code dotQuantized2} within it of two {@code dotQuantized}, and
+     * {@code dotQuantized4} of four.
      */
     static void quantized(GgmlType t) {
         QuantKernel k = QuantFixtures.kernel(t);
@@ -336,6 +337,28 @@ final class AgreementChecks {
         if (!(Math.abs((double) pair[0] - first) <= tol) || !(Math.abs((double) pair[2] - second) <= tol2)) {
             throw new AssertionError(what + ": dotQuantized2 gave " + pair[0] + ", " + pair[2] + " but dotQuantized "
                     + first + ", " + second);
+        }
+        // four rows, this one and the other taking turns, (bytes + 7) apart; outputs two apart after a gap of one
+        long stride = bytes + 7;
+        MemorySegment four = MemorySegment.ofArray(new byte[(int) (offset + 4 * stride)]);
+        for (int i = 0; i < 4; i++) {
+            MemorySegment.copy(i % 2 == 0 ? src : other, i % 2 == 0 ? offset : otherOffset, four, offset + i * stride,
+                    bytes);
+        }
+        float[] quad = new float[9];
+        k.dotQuantized4(four, offset, stride, a, 1, n, quad, 1, 2);
+        for (int i = 0; i < 4; i++) {
+            float expect = i % 2 == 0 ? first : second;
+            double bound = i % 2 == 0 ? tol : tol2;
+            if (!(Math.abs((double) quad[1 + 2 * i] - expect) <= bound)) {
+                throw new AssertionError(what + ": dotQuantized4 row " + i + " gave " + quad[1 + 2 * i]
+                        + " but dotQuantized " + expect);
+            }
+        }
+        for (int j = 0; j < quad.length; j += 2) {
+            if (quad[j] != 0f) {
+                throw new AssertionError(what + ": dotQuantized4 wrote out[" + j + "]");
+            }
         }
     }
 
