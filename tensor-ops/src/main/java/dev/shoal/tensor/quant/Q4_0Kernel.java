@@ -157,6 +157,14 @@ final class Q4_0Kernel implements QuantKernel {
         return accHi.fma(FloatVector.broadcast(F, 1f / 16), acc).reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Two rows against the same activations, with fewer operations per block than {@link #dotQuantized}: both
+     * nibbles go in unsigned (low 0..15, high as 16·nibble against x/16, exact), and the −8 of both is folded into
+     * each row's chain as its start value −8·Σx, computed once per block for both rows and spread over any lanes
+     * (they are summed at the end). One chain per row, no second accumulator; every partial sum is a multiple of
+     * 1/16 far below 2^24, so exact like the one-row kernel. (1 GiB mat-vec, 1 core: 4.5 → 5.3 GB/s; from L2
+     * 6.1 → 7.1.)
+     */
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
                               float[] out, int outA, int outB) {
@@ -165,45 +173,41 @@ final class Q4_0Kernel implements QuantKernel {
         final float[] dx = a.scaleArray();
         final int xo = a.offset(row);
         final int so = row * a.blocksPerRow();
+        final FloatVector minus8 = FloatVector.broadcast(F, -8f);
+        final FloatVector sixteenth = FloatVector.broadcast(F, 1f / 16);
         FloatVector accA = FloatVector.zero(F);
         FloatVector accB = FloatVector.zero(F);
-        FloatVector accHiA = FloatVector.zero(F);
-        FloatVector accHiB = FloatVector.zero(F);
         for (int b = 0; b < n / QK; b++) {
             final long atA = offA + (long) BLOCK * b;
             final long atB = offB + (long) BLOCK * b;
             final int xb = xo + QK * b;
-            FloatVector sA = FloatVector.zero(F);
-            FloatVector sB = FloatVector.zero(F);
-            FloatVector sHiA = FloatVector.zero(F);
-            FloatVector sHiB = FloatVector.zero(F);
+            FloatVector xLow = FloatVector.fromArray(F, x, xb).add(FloatVector.fromArray(F, x, xb + 16));
+            for (int c = 1; c < 16 / L; c++) {
+                xLow = xLow.add(FloatVector.fromArray(F, x, xb + c * L))
+                        .add(FloatVector.fromArray(F, x, xb + 16 + c * L));
+            }
+            FloatVector sA = xLow.mul(minus8);
+            FloatVector sB = sA;
             for (int g = 0; g < 16; g += G) {
-                ByteVector qA = ByteVector.fromMemorySegment(B, src, atA + 2 + g, LE);
-                ByteVector qB = ByteVector.fromMemorySegment(B, src, atB + 2 + g, LE);
-                ByteVector loA = qA.and((byte) 0xF).sub((byte) 8);
-                ByteVector hiA = qA.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80);
-                ByteVector loB = qB.and((byte) 0xF).sub((byte) 8);
-                ByteVector hiB = qB.and((byte) 0xF0).lanewise(VectorOperators.XOR, (byte) 0x80);
+                final ByteVector qA = ByteVector.fromMemorySegment(B, src, atA + 2 + g, LE);
+                final ByteVector loA = qA.and((byte) 0xF);
+                final ByteVector hiA = qA.and((byte) 0xF0);
+                final ByteVector qB = ByteVector.fromMemorySegment(B, src, atB + 2 + g, LE);
+                final ByteVector loB = qB.and((byte) 0xF);
+                final ByteVector hiB = qB.and((byte) 0xF0);
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector xl = FloatVector.fromArray(F, x, xb + g + p * L);
-                    FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + g + p * L);
-                    sA = Lanes.toFloats(loA, p).fma(xl, sA);
-                    sHiA = Lanes.toFloats(hiA, p).fma(xh, sHiA);
-                    sB = Lanes.toFloats(loB, p).fma(xl, sB);
-                    sHiB = Lanes.toFloats(hiB, p).fma(xh, sHiB);
+                    final FloatVector xl = FloatVector.fromArray(F, x, xb + g + p * L);
+                    final FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + g + p * L).mul(sixteenth);
+                    sA = Lanes.toFloatsUnsigned(hiA, p).fma(xh, Lanes.toFloats(loA, p).fma(xl, sA));
+                    sB = Lanes.toFloatsUnsigned(hiB, p).fma(xh, Lanes.toFloats(loB, p).fma(xl, sB));
                 }
             }
             final float d = dx[so + b];
-            final FloatVector dA = FloatVector.broadcast(F, BlockIo.f16(src, atA) * d);
-            final FloatVector dB = FloatVector.broadcast(F, BlockIo.f16(src, atB) * d);
-            accA = sA.fma(dA, accA);
-            accHiA = sHiA.fma(dA, accHiA);
-            accB = sB.fma(dB, accB);
-            accHiB = sHiB.fma(dB, accHiB);
+            accA = sA.fma(FloatVector.broadcast(F, BlockIo.f16(src, atA) * d), accA);
+            accB = sB.fma(FloatVector.broadcast(F, BlockIo.f16(src, atB) * d), accB);
         }
-        final FloatVector sixteenth = FloatVector.broadcast(F, 1f / 16);
-        out[outA] = accHiA.fma(sixteenth, accA).reduceLanes(VectorOperators.ADD);
-        out[outB] = accHiB.fma(sixteenth, accB).reduceLanes(VectorOperators.ADD);
+        out[outA] = accA.reduceLanes(VectorOperators.ADD);
+        out[outB] = accB.reduceLanes(VectorOperators.ADD);
     }
 
     /** ggml's {@code quantize_row_q4_0_ref}: d = -max/8 where max is the value of largest magnitude. */

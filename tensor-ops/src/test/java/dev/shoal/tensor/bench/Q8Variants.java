@@ -141,6 +141,34 @@ public final class Q8Variants {
         out[r + stride] = a1.reduceLanes(VectorOperators.ADD);
     }
 
+    static float v0c(MemorySegment src, long off, float[] x, int xo, float[] dx, int bo, int nb) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long at = off + (long) BLOCK * b;
+            int xb = xo + 32 * b;
+            FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B16, src, at + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B16, src, at + 18, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector s = w1.fma(FloatVector.fromArray(F, x, xb + 16), w0.mul(FloatVector.fromArray(F, x, xb)));
+            acc = s.fma(FloatVector.broadcast(F, f16(src, at) * dx[bo + b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static final int CH = Integer.getInteger("chunk", 16);
+
+    static void c4(MemorySegment src, long off, long stride, float[] x, float[] dx, int n, float[] out, int r, int q) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int nb = n / 32;
+        for (int c = 0; c < nb; c += CH) {
+            long co = off + (long) BLOCK * c;
+            s0 += v0c(src, co, x, 32 * c, dx, c, CH);
+            s1 += v0c(src, co + stride, x, 32 * c, dx, c, CH);
+            s2 += v0c(src, co + 2 * stride, x, 32 * c, dx, c, CH);
+            s3 += v0c(src, co + 3 * stride, x, 32 * c, dx, c, CH);
+        }
+        out[r] = s0; out[r + q] = s1; out[r + 2 * q] = s2; out[r + 3 * q] = s3;
+    }
+
     /** two independent accumulators, blocks in pairs */
     static float v1(MemorySegment src, long off, float[] x, float[] dx, int n) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -253,6 +281,13 @@ public final class Q8Variants {
                             int q = rows / 4;
                             for (int r = 0; r < q; r++) {
                                 out[r] = read4(s, r * rowBytes, (r + q) * rowBytes, (r + 2L * q) * rowBytes, (r + 3L * q) * rowBytes, (int) rowBytes);
+                            }
+                            continue;
+                        }
+                        if (v.equals("c4")) {
+                            int q = rows / 4;
+                            for (int r = 0; r < q; r++) {
+                                c4(s, r * rowBytes, q * rowBytes, x, dx, cols, out, r, q);
                             }
                             continue;
                         }
