@@ -62,11 +62,6 @@ final class Lanes {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, p);
     }
 
-    /** Part {@code p} of a byte group widened to floats as unsigned bytes (0..255). */
-    static FloatVector toFloatsUnsigned(ByteVector v, int p) {
-        return (FloatVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p).convert(VectorOperators.I2F, 0);
-    }
-
     /**
      * Bytes shifted right by {@code n} within 16-bit lanes: x86 has no byte shifts, so a byte-lane shift costs a
      * widen/shift/narrow. Each byte also receives the low {@code n} bits of its upper neighbour in its top bits;
