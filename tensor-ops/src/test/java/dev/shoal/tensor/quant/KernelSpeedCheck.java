@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 
 /**
  * Single-thread speed of the vector {@code dot} (float activations) and {@code dotQuantized} (activations quantized
- * to the type's {@link ActivationType}, rows taken in pairs through {@code dotQuantized2} as the decode path does)
+ * to the type's {@link ActivationType}, rows taken four at a time from the matrix's quarters through {@code dotQuantized4} as the decode path does)
  * per type: a 4096×4096 mat-vec (one dot per row), reported as GB/s of weight bytes streamed, with the median and
  * best of ~3 s of repeats after ~1.5 s of warm-up, and the heap bytes one warm mat-vec allocates (0 unless a vector
  * failed to stay in registers). The matrix (9–64 MiB) may sit in a large last-level cache: these are kernel
@@ -90,8 +90,8 @@ public final class KernelSpeedCheck {
             }
             return;
         }
-        for (int r = 0; r < N / 2; r++) {
-            k.dotQuantized2(m, r * rowBytes, (r + N / 2) * rowBytes, a, 0, N, y, r, r + N / 2);
+        for (int r = 0; r < N / 4; r++) {
+            k.dotQuantized4(m, r * rowBytes, N / 4 * rowBytes, a, 0, N, y, r, N / 4);
         }
     }
 }
