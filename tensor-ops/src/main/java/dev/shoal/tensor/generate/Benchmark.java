@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Prompt and decode speed of a {@link LocalModel} as llama-bench measures it: a prompt of random ordinary token
  * ids prefilled in batches, then greedy decode steps that never stop early; with {@code concurrency} > 1, that many
- * sequences decode together in one batch (aggregate tokens per second). Each phase is run once to warm the JIT
+ * sequences decode together in one batch (aggregate tokens per second). Both phases are run until the JIT is done to warm it
  * and then measured.
  */
 public final class Benchmark {
@@ -46,9 +46,18 @@ public final class Benchmark {
         }
         int[] prompt = randomPrompt(lm, promptTokens);
         int ctx = promptTokens + genTokens + 1;
-        // warm-up: a short pass through both phases
-        measurePrompt(m, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, m.maxBatch() * 2)), ctx);
-        measureDecode(m, prompt, Math.min(8, genTokens), 1, ctx);
+        // warm-up: short passes through both phases until the JIT is done with them (a round that spent under
+        // 50 ms compiling), at most 6 rounds: on one core a compile still running would be timed as model time
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        for (int round = 0; round < 6; round++) {
+            long compiledBefore = jitTimed ? jit.getTotalCompilationTime() : 0;
+            measurePrompt(m, java.util.Arrays.copyOf(prompt, Math.min(prompt.length, m.maxBatch() * 2)), ctx);
+            measureDecode(m, prompt, Math.min(8, genTokens), 1, ctx);
+            if (round > 0 && (!jitTimed || jit.getTotalCompilationTime() - compiledBefore < 50)) {
+                break;
+            }
+        }
         double promptSeconds = measurePrompt(m, prompt, ctx);
         double genSeconds = measureDecode(m, prompt, genTokens, 1, ctx);
         double aggSeconds = concurrency > 1 ? measureDecode(m, prompt, genTokens, concurrency, ctx) : genSeconds;

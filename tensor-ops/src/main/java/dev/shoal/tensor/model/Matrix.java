@@ -120,14 +120,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             return;
         }
         if (n == 1) {
-            final int quarter = (r1 - r0) / 4;
-            final long stride = quarter * rowBytes;
-            for (int r = r0; r < r0 + quarter; r++) {
-                k.dotQuantized4(d, offsetOf(r), stride, a, 0, c, out, r, quarter);
-            }
-            for (int r = r0 + 4 * quarter; r < r1; r++) {
-                out[r] = k.dotQuantized(d, offsetOf(r), a, 0, c);
-            }
+            multiplyOne(a, out, r0, r1);
             return;
         }
         for (int r = r0; r < r1; r++) {
@@ -135,6 +128,21 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             for (int b = 0; b < n; b++) {
                 out[b * outStride + r] = k.dotQuantized(d, off, a, b, c);
             }
+        }
+    }
+
+    /** Decode: rows four at a time from the four quarters of {@code [r0, r1)}, then the remainder one by one. */
+    private void multiplyOne(QuantizedActivations a, float[] out, int r0, int r1) {
+        final QuantKernel k = kernel;
+        final MemorySegment d = data;
+        final int c = cols;
+        final int quarter = (r1 - r0) / 4;
+        final long stride = quarter * rowBytes;
+        for (int r = r0; r < r0 + quarter; r++) {
+            k.dotQuantized4(d, offsetOf(r), stride, a, 0, c, out, r, quarter);
+        }
+        for (int r = r0 + 4 * quarter; r < r1; r++) {
+            out[r] = k.dotQuantized(d, offsetOf(r), a, 0, c);
         }
     }
 
