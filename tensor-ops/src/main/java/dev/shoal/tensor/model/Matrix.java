@@ -109,6 +109,11 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
+        // one input in the kernel's own activation form (for F16/BF16/F32 weights that is F32): four rows at a time
+        if (n == 1 && a.type() == k.activationType()) {
+            multiplyOne(a, out, r0, r1);
+            return;
+        }
         if (a.type() == ActivationType.F32) {
             final float[] x = a.values();
             for (int r = r0; r < r1; r++) {
@@ -117,10 +122,6 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
                     out[b * outStride + r] = k.dot(d, off, x, a.offset(b), c);
                 }
             }
-            return;
-        }
-        if (n == 1) {
-            multiplyOne(a, out, r0, r1);
             return;
         }
         for (int r = r0; r < r1; r++) {

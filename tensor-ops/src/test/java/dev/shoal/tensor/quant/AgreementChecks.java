@@ -100,6 +100,25 @@ final class AgreementChecks {
             throw new AssertionError(what + ": dot " + vector + " vs dotScalar " + scalar + " differ by "
                     + Math.abs((double) vector - scalar) + " > " + tol);
         }
+        if (k.activationType() == ActivationType.F32) {
+            // the decode path for float-activation types: four copies of the row, (bytes + 5) apart
+            long bytes = t.bytesFor(n);
+            long stride = bytes + 5;
+            MemorySegment four = MemorySegment.ofArray(new byte[(int) (offset + 4 * stride)]);
+            for (int i = 0; i < 4; i++) {
+                MemorySegment.copy(src, offset, four, offset + i * stride, bytes);
+            }
+            QuantizedActivations a = new QuantizedActivations(ActivationType.F32, 1, n);
+            a.quantize(java.util.Arrays.copyOfRange(x, xOff, xOff + n), n, 1, n);
+            float[] quad = new float[8];
+            k.dotQuantized4(four, offset, stride, a, 0, n, quad, 0, 2);
+            for (int i = 0; i < 4; i++) {
+                if (!(Math.abs((double) quad[2 * i] - scalar) <= tol) || quad[2 * i + 1] != 0f) {
+                    throw new AssertionError(what + ": dotQuantized4 row " + i + " gave " + quad[2 * i]
+                            + " vs dotScalar " + scalar + " (tolerance " + tol + ")");
+                }
+            }
+        }
         return new float[] {vector, scalar};
     }
 
