@@ -131,39 +131,6 @@ final class Q8_0Kernel implements QuantKernel {
     }
 
     @Override
-    public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
-                              float[] out, int outA, int outB) {
-        BlockIo.checkBlocks(GgmlType.Q8_0, n);
-        final float[] x = a.values();
-        final float[] dx = a.scaleArray();
-        final int xo = a.offset(row);
-        final int so = row * a.blocksPerRow();
-        FloatVector accA = FloatVector.zero(F);
-        FloatVector accB = FloatVector.zero(F);
-        for (int b = 0; b < n / QK; b++) {
-            final long atA = offA + (long) BLOCK * b;
-            final long atB = offB + (long) BLOCK * b;
-            final int xb = xo + QK * b;
-            FloatVector sA = FloatVector.zero(F);
-            FloatVector sB = FloatVector.zero(F);
-            for (int g = 0; g < QK; g += G) {
-                ByteVector qA = ByteVector.fromMemorySegment(B, src, atA + 2 + g, LE);
-                ByteVector qB = ByteVector.fromMemorySegment(B, src, atB + 2 + g, LE);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xb + g + p * L);
-                    sA = Lanes.toFloats(qA, p).fma(xv, sA);
-                    sB = Lanes.toFloats(qB, p).fma(xv, sB);
-                }
-            }
-            final float d = dx[so + b];
-            accA = sA.fma(FloatVector.broadcast(F, BlockIo.f16(src, atA) * d), accA);
-            accB = sB.fma(FloatVector.broadcast(F, BlockIo.f16(src, atB) * d), accB);
-        }
-        out[outA] = accA.reduceLanes(VectorOperators.ADD);
-        out[outB] = accB.reduceLanes(VectorOperators.ADD);
-    }
-
-    @Override
     public void dotQuantized4(MemorySegment src, long offset, long stride, QuantizedActivations a, int row, int n,
                               float[] out, int outAt, int outStride) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
