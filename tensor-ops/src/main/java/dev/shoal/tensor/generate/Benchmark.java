@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Prompt and decode speed of a {@link LocalModel} as llama-bench measures it: a prompt of random ordinary token
  * ids prefilled in batches, then greedy decode steps that never stop early; with {@code concurrency} > 1, that many
- * sequences decode together in one batch (aggregate tokens per second). Both phases are run until the JIT is done to warm it
- * and then measured.
+ * sequences decode together in one batch (aggregate tokens per second). Both phases are run until the JIT is done
+ * with them, then measured.
  */
 public final class Benchmark {
 

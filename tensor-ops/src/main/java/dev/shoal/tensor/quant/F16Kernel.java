@@ -16,19 +16,13 @@ final class F16Kernel implements QuantKernel {
         return GgmlType.F16;
     }
 
+    /**
+     * Exact, and also the vector path: C2 compiles this loop to vector half-to-float conversions, so the default
+     * {@link #dequantizeVector} (prompt tiles) calls it as it is.
+     */
     @Override
     public void dequantize(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = Float.float16ToFloat(src.get(I16, offset + 2L * i));
-        }
-    }
-
-    /** The scalar loop: C2 compiles it to vector half-to-float conversions (see {@link #widen}). */
-    @Override
-    public void dequantizeVector(MemorySegment src, long offset, float[] dst, int dstOff, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[dstOff + i] = Float.float16ToFloat(src.get(I16, offset + 2L * i));
-        }
+        widen(src, offset, dst, dstOff, n);
     }
 
     @Override
