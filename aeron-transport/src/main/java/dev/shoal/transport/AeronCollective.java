@@ -4,8 +4,8 @@ import static dev.shoal.transport.TensorFrameDescriptor.CHUNK_LENGTH_OFFSET;
 import static dev.shoal.transport.TensorFrameDescriptor.CHUNK_OFFSET_OFFSET;
 import static dev.shoal.transport.TensorFrameDescriptor.HEADER_LENGTH;
 import static dev.shoal.transport.TensorFrameDescriptor.MESSAGE_LENGTH_OFFSET;
-import static dev.shoal.transport.TensorFrameDescriptor.OP_ALL_GATHER;
 import static dev.shoal.transport.TensorFrameDescriptor.OP_ALL_REDUCE_SUM;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_GATHER;
 import static dev.shoal.transport.TensorFrameDescriptor.OP_KIND_OFFSET;
 import static dev.shoal.transport.TensorFrameDescriptor.SENDER_RANK_OFFSET;
 import static dev.shoal.transport.TensorFrameDescriptor.SEQUENCE_OFFSET;
@@ -18,6 +18,7 @@ import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.ControlledFragmentHandler.Action;
 import io.aeron.logbuffer.Header;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.agrona.CloseHelper;
@@ -36,10 +37,12 @@ import org.agrona.concurrent.IdleStrategy;
  * {@code ((p0 + p1) + p2) ...} — the same float operations in the same order on every rank, hence the same bits
  * ({@link dev.shoal.tensor.model.InProcessGroup} is the reference).
  *
- * <p><b>Steps.</b> Each call is one step; every rank numbers its calls from 0. A fast peer may already send step
- * {@code s+1} while this rank waits for a slow peer's step {@code s} (never {@code s+2}: finishing {@code s+1}
- * needs this rank's {@code s+1}); such frames are left in their image ({@link Action#ABORT}) and read in the next
- * call, so no staging is needed for them. Anything else out of step is a protocol error.
+ * <p><b>Steps.</b> Each call is one step; every rank numbers its calls from 0. A fast peer may already send a later
+ * step while this rank waits for a slow peer's step {@code s}: {@code s+1} after an all-reduce, and further ahead
+ * across gathers, which only rank 0 receives (the other ranks finish a gather as soon as their part is sent, so
+ * rank 1 may send step {@code s+2} to rank 2 while rank 2 still waits for rank 0's {@code s}). Each peer's frames
+ * arrive in order on its own image, so a frame of a later step is left there ({@link Action#ABORT}) and read in
+ * that step's call; no staging is needed. A frame of a past step is a protocol error.
  *
  * <p><b>Failure.</b> A call that makes no progress (no frame sent, none received) for the peer timeout throws
  * {@link PeerUnavailableException} naming the silent rank and its endpoint; the group is then broken and every
@@ -201,7 +204,7 @@ public final class AeronCollective implements Collective, AutoCloseable {
     }
 
     @Override
-    public void allGather(final float[] data, final int[] starts, final int[] ends) {
+    public void gatherToFirst(final float[] data, final int[] starts, final int[] ends) {
         checkUsable();
         if (starts.length != size || ends.length != size) {
             throw new IllegalArgumentException("partition of " + starts.length + "/" + ends.length
@@ -213,11 +216,12 @@ public final class AeronCollective implements Collective, AutoCloseable {
         }
         gatherTarget = data;
         gatherStarts = starts;
-        begin(OP_ALL_GATHER);
-        for (int r = 0; r < size; r++) {
-            if (r != rank) {
-                senders[r].begin(sequence, OP_ALL_GATHER, rank, data, starts[rank], expected[rank]);
-            }
+        begin(OP_GATHER);
+        if (rank != 0) {
+            // only rank 0 receives: this rank sends its part and is done once it is sent
+            Arrays.fill(complete, true);
+            remaining = 0;
+            senders[0].begin(sequence, OP_GATHER, rank, data, starts[rank], expected[rank]);
         }
         try {
             awaitStep();
@@ -288,10 +292,10 @@ public final class AeronCollective implements Collective, AutoCloseable {
     private Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header) {
         final long frameSequence = buffer.getLong(offset + SEQUENCE_OFFSET, LITTLE_ENDIAN);
         if (frameSequence != sequence) {
-            if (frameSequence == sequence + 1) {
-                return Action.ABORT; // a fast peer's next step: leave it in the image until the next call
+            if (frameSequence > sequence) {
+                return Action.ABORT; // a fast peer's later step: leave it in the image until that call
             }
-            return protocolError("frame of step " + frameSequence, buffer, offset);
+            return protocolError("frame of past step " + frameSequence, buffer, offset);
         }
         final int from = buffer.getShort(offset + SENDER_RANK_OFFSET, LITTLE_ENDIAN);
         final int frameOp = buffer.getShort(offset + OP_KIND_OFFSET, LITTLE_ENDIAN);

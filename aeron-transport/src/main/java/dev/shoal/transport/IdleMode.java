@@ -2,6 +2,7 @@ package dev.shoal.transport;
 
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingIdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
 
 /**
@@ -29,9 +30,20 @@ public enum IdleMode {
      * {@link #YIELDING} for {@value #BUSY_WINDOW_MS} ms after the last work, then {@link #BACKOFF}: during a decode
      * the data plane exchanges data every few milliseconds and waits at yielding's latency; at rest it parks.
      */
-    ADAPTIVE;
+    ADAPTIVE,
+
+    /**
+     * Park {@value #SLEEP_MS} ms whenever a duty cycle found nothing to do, never spin or yield. Only for a media
+     * driver that is off the data path: a host's shared driver whose nodes exchange data over {@code aeron:ipc}
+     * (publishers write straight into the log buffers subscribers read), where the driver merely keeps clients,
+     * publisher limits and heartbeats going. A spinning or yielding driver there takes time from the compute
+     * threads on the same cores: tensor ×2 over IPC went from 1.55× to 1.77× one node with this mode
+     * (docs/BENCHMARKS.md). Over UDP it would add up to a millisecond to every message.
+     */
+    SLEEPING;
 
     private static final long BUSY_WINDOW_MS = 20;
+    private static final long SLEEP_MS = 1;
 
     private static final long MAX_SPINS = 20;
     private static final long MAX_YIELDS = 50;
@@ -45,6 +57,7 @@ public enum IdleMode {
             case YIELDING -> new YieldingIdleStrategy();
             case ADAPTIVE -> new BusyWindowIdleStrategy(BUSY_WINDOW_MS * 1_000_000,
                     new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS));
+            case SLEEPING -> new SleepingIdleStrategy(SLEEP_MS * 1_000_000);
         };
     }
 }

@@ -36,8 +36,8 @@ public final class TensorFrameDescriptor {
     /** {@link dev.shoal.tensor.model.Collective#allReduceSum}: the sender's partial sums. */
     public static final short OP_ALL_REDUCE_SUM = 1;
 
-    /** {@link dev.shoal.tensor.model.Collective#allGather}: the sender's own part of the array. */
-    public static final short OP_ALL_GATHER = 2;
+    /** {@link dev.shoal.tensor.model.Collective#gatherToFirst}: the sender's own part of the array, to rank 0. */
+    public static final short OP_GATHER = 2;
 
     /** {@link dev.shoal.tensor.model.StageLink#sendNext}: the residual stream for the next pipeline stage. */
     public static final short OP_STAGE_HANDOFF = 3;
@@ -79,7 +79,7 @@ public final class TensorFrameDescriptor {
     public static String opName(final int op) {
         return switch (op) {
             case OP_ALL_REDUCE_SUM -> "all-reduce-sum";
-            case OP_ALL_GATHER -> "all-gather";
+            case OP_GATHER -> "gather";
             case OP_STAGE_HANDOFF -> "stage-handoff";
             default -> "op#" + op;
         };

@@ -9,7 +9,7 @@
  *   <li>{@link dev.shoal.transport.Endpoint} — where a participant listens: UDP {@code host:port} or IPC on a shared
  *       driver, each with a stream id.</li>
  *   <li>{@link dev.shoal.transport.AeronCollective} — all-reduce (rank-order sum, bit-identical on every rank) and
- *       all-gather over a full mesh; {@link dev.shoal.transport.AeronStageLink} — pipeline hand-off.</li>
+ *       gather to rank 0 over a full mesh; {@link dev.shoal.transport.AeronStageLink} — pipeline hand-off.</li>
  *   <li>{@link dev.shoal.transport.TensorFrameDescriptor} — the wire layout both use; frames fit one MTU and are
  *       written in place with {@code tryClaim} ({@code ChunkedSender}).</li>
  *   <li>{@link dev.shoal.transport.PeerUnavailableException} — a gone or silent peer, raised within

@@ -75,7 +75,7 @@ class PeerFailureTest {
             assertTrue(f.elapsedNs() < MAX_ELAPSED_NS, "took " + f.elapsedNs() / 1e6 + " ms, timeout " + TIMEOUT);
         }
         // the group is broken: the next call fails at once instead of waiting again
-        final Failure again = mesh.submit(c -> timeFailure(() -> c.allGather(new float[3], new int[] {0, 1, 2},
+        final Failure again = mesh.submit(c -> timeFailure(() -> c.gatherToFirst(new float[3], new int[] {0, 1, 2},
                 new int[] {1, 2, 3})), 0).getFirst().get(30, TimeUnit.SECONDS);
         assertInstanceOf(PeerUnavailableException.class, again.thrown());
         assertTrue(again.elapsedNs() < 500_000_000L, "a broken group must fail fast");
@@ -110,7 +110,7 @@ class PeerFailureTest {
             if (c.rank() == 0) {
                 c.allReduceSum(new float[10], 0, 10);
             } else {
-                c.allGather(new float[10], new int[] {0, 5}, new int[] {5, 10});
+                c.gatherToFirst(new float[10], new int[] {0, 5}, new int[] {5, 10});
             }
             return null;
         }, 0, 1);

@@ -38,7 +38,7 @@ class SteadyStateAllocationTest {
             final int[] ends = {9_000, 20_000};
             for (int i = 0; i < 300; i++) { // warm-up: buffers grow, code gets compiled
                 c.allReduceSum(x, 0, x.length);
-                c.allGather(logits, starts, ends);
+                c.gatherToFirst(logits, starts, ends);
             }
             // rounds of 1500 calls until one allocates nothing: a per-call allocation would show in every round
             // (>= 1500 * 16 bytes); a one-off at warm-up's end (seen once: ~2 KB, on UDP) only in the first
@@ -48,7 +48,7 @@ class SteadyStateAllocationTest {
                 for (int i = 0; i < 500; i++) {
                     c.allReduceSum(x, 0, x.length);
                     c.allReduceSum(x, 0, 288);
-                    c.allGather(logits, starts, ends);
+                    c.gatherToFirst(logits, starts, ends);
                 }
                 bytes = threads.getCurrentThreadAllocatedBytes() - before;
             }

@@ -46,6 +46,7 @@ public final class Membership implements AutoCloseable {
     private final NodeSettings settings;
     private final String nodeName;
     private final int dataPort;
+    private final String dataDriver;
     private final String httpBaseUrl;
     private final ObjectName objectName;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -56,8 +57,9 @@ public final class Membership implements AutoCloseable {
     private volatile NodeStatusSource status = NodeStatusSource.none();
 
     private Membership(ActorSystem<?> system, NodeSettings settings, String nodeName, int dataPort,
-                       String httpBaseUrl) {
+                       String httpBaseUrl, String dataDriver) {
         this.system = system;
+        this.dataDriver = dataDriver;
         this.settings = settings;
         this.nodeName = nodeName;
         this.dataPort = dataPort;
@@ -81,10 +83,18 @@ public final class Membership implements AutoCloseable {
      * @throws MembershipException when a port or address cannot be used (nothing started stays running)
      */
     public static Membership start(ActorSystem<?> system, NodeSettings settings, int httpPort) {
+        return start(system, settings, httpPort, "");
+    }
+
+    /**
+     * As {@link #start(ActorSystem, NodeSettings, int)}, for a node whose data plane uses the host's shared media
+     * driver {@code dataDriver} (its {@code SharedDriverId}; empty for a driver of its own).
+     */
+    public static Membership start(ActorSystem<?> system, NodeSettings settings, int httpPort, String dataDriver) {
         Address self = Cluster.get(system).selfMember().address();
         String name = NodeNames.self(settings.cluster(), self);
         Membership m = new Membership(system, settings, name, DataPort.resolve(settings.cluster()),
-                httpBaseUrl(settings.http().host(), httpPort, self));
+                httpBaseUrl(settings.http().host(), httpPort, self), dataDriver);
         try {
             m.registerBean();
             if (settings.jmx().remoteEnabled()) {
@@ -175,7 +185,7 @@ public final class Membership implements AutoCloseable {
     /** This node's profile now: the models directory is listed and the used bytes asked for at each call. */
     public NodeProfile profile() {
         return NodeProfile.local(settings, nodeName, Cluster.get(system).selfMember().address().toString(), dataPort,
-                httpBaseUrl, status.usedBytes());
+                httpBaseUrl, status.usedBytes(), dataDriver);
     }
 
     /** What the JMX bean shows besides membership, from now on; until set, {@link NodeStatusSource#none()}. */

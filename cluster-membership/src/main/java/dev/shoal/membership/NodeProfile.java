@@ -19,33 +19,38 @@ import java.util.Objects;
  * @param dataHost          where peers reach its Aeron data plane
  * @param dataPort          its Aeron UDP port
  * @param httpBaseUrl       its HTTP API, {@code http://host:port}
+ * @param dataDriver        the id of the host's shared media driver it uses ({@code shoal.cluster.aeron-dir}), or
+ *                          empty when it runs its own: nodes with one id exchange data over IPC
  */
 public record NodeProfile(String nodeName, String address, long memoryBudgetBytes, long usedBytes, int cores,
-                          List<String> modelFiles, String dataHost, int dataPort, String httpBaseUrl) {
+                          List<String> modelFiles, String dataHost, int dataPort, String httpBaseUrl,
+                          String dataDriver) {
 
     public NodeProfile {
         Objects.requireNonNull(nodeName, "nodeName");
         Objects.requireNonNull(address, "address");
         modelFiles = List.copyOf(modelFiles);
+        dataDriver = dataDriver == null ? "" : dataDriver;
     }
 
     /**
      * This node's profile from its settings, the files now in its models directory and the processors the JVM sees.
      *
-     * @param dataPort the data port in use (the configured one, or the one picked when it was 0)
+     * @param dataPort   the data port in use (the configured one, or the one picked when it was 0)
+     * @param dataDriver the shared media driver's id, or empty
      */
     public static NodeProfile local(NodeSettings settings, String nodeName, String address, int dataPort,
-                                    String httpBaseUrl, long usedBytes) {
+                                    String httpBaseUrl, long usedBytes, String dataDriver) {
         return new NodeProfile(nodeName, address, settings.memory().budgetBytes(), usedBytes,
                 Runtime.getRuntime().availableProcessors(), ModelFiles.list(settings.models().dir()),
-                settings.cluster().dataHost(), dataPort, httpBaseUrl);
+                settings.cluster().dataHost(), dataPort, httpBaseUrl, dataDriver);
     }
 
     /** One line for JMX and logs: {@code node-a pekko://shoal@... memory 1.5/12.0 GiB, 8 cores, models [...], ...}. */
     public String line() {
-        return String.format(Locale.ROOT, "%s %s memory %.1f/%.1f GiB, %d cores, models %s, data %s:%d, http %s",
+        return String.format(Locale.ROOT, "%s %s memory %.1f/%.1f GiB, %d cores, models %s, data %s:%d%s, http %s",
                 nodeName, address, gib(usedBytes), gib(memoryBudgetBytes), cores, modelFiles, dataHost, dataPort,
-                httpBaseUrl);
+                dataDriver.isEmpty() ? "" : " (shared driver)", httpBaseUrl);
     }
 
     private static double gib(long bytes) {

@@ -178,6 +178,7 @@ public final class ClusterRoutes {
             o.put("mode", i.mode());
             o.put("state", i.state());
             o.put("detail", i.detail());
+            o.put("transport", i.transport());
             slices(o, i.slices());
         }
         ArrayNode links = body.putArray("links");

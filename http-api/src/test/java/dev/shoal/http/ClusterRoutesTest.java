@@ -41,8 +41,8 @@ class ClusterRoutesTest {
             List.of(new Member("node-a", "pekko://shoal@10.0.0.1:25520", "up", true, List.of("inference", "dc-a"),
                             new Capabilities(24L << 30, 3L << 29, 16, List.of("qwen3-8b-q8_0", "stories260K"))),
                     new Member("node-b", "pekko://shoal@10.0.0.2:25520", "joining", false, List.of(), null)),
-            List.of(new Instance("qwen3-8b-q8_0", "pipeline", "ready", List.of(STAGE_0, STAGE_1), null),
-                    new Instance("llama-70b", "tensor", "failed", List.of(), "node-c left the cluster")),
+            List.of(new Instance("qwen3-8b-q8_0", "pipeline", "ready", List.of(STAGE_0, STAGE_1), null, "udp"),
+                    new Instance("llama-70b", "tensor", "failed", List.of(), "node-c left the cluster", "udp")),
             List.of(new ClusterState.Link("node-a", "node-b", 61.25, 1.5e9)));
 
     static final String CLUSTER_JSON = """
@@ -56,13 +56,13 @@ class ClusterRoutesTest {
               {"node":"node-b","address":"pekko://shoal@10.0.0.2:25520","status":"joining","reachable":false,
                "roles":[],"capabilities":null}],
              "instances":[
-              {"model":"qwen3-8b-q8_0","mode":"pipeline","state":"ready","detail":null,
+              {"model":"qwen3-8b-q8_0","mode":"pipeline","state":"ready","detail":null,"transport":"udp",
                "slices":[
                 {"node":"node-a","stage":0,"rank":0,"slice":"layers [0,18) heads [0,8) ffn [0,12288) vocab all",
                  "bytes":5368709120,"memory":"5.0 GiB"},
                 {"node":"node-b","stage":1,"rank":0,"slice":"layers [18,36) heads [0,8) ffn [0,12288) vocab all",
                  "bytes":5905580032,"memory":"5.5 GiB"}]},
-              {"model":"llama-70b","mode":"tensor","state":"failed","detail":"node-c left the cluster",
+              {"model":"llama-70b","mode":"tensor","state":"failed","detail":"node-c left the cluster","transport":"udp",
                "slices":[]}],
              "links":[
               {"a":"node-a","b":"node-b","round_trip_us":61.3,"bytes_per_second":1500000000,"bandwidth":"1.4 GiB/s"}]}
@@ -98,7 +98,7 @@ class ClusterRoutesTest {
                 fields(body.at("/members/0")));
         assertEquals(List.of("memory_budget_bytes", "memory_budget", "used_bytes", "used", "cores", "model_files"),
                 fields(body.at("/members/0/capabilities")));
-        assertEquals(List.of("model", "mode", "state", "detail", "slices"), fields(body.at("/instances/0")));
+        assertEquals(List.of("model", "mode", "state", "detail", "transport", "slices"), fields(body.at("/instances/0")));
         assertEquals(List.of("node", "stage", "rank", "slice", "bytes", "memory"),
                 fields(body.at("/instances/0/slices/0")));
     }

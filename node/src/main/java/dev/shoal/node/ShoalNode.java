@@ -10,6 +10,7 @@ import dev.shoal.actors.cluster.ShardHost;
 import dev.shoal.http.ShoalMetrics;
 import dev.shoal.transport.DriverSettings;
 import dev.shoal.transport.IdleMode;
+import dev.shoal.transport.SharedDriverId;
 import dev.shoal.transport.TransportSettings;
 import java.util.concurrent.atomic.AtomicReference;
 import dev.shoal.config.NodeSettings;
@@ -84,9 +85,19 @@ public final class ShoalNode {
         IdleMode idle = IdleMode.valueOf(settings.cluster().idle().toUpperCase(java.util.Locale.ROOT));
         // adaptive is for the threads that wait inside a step; the driver's own duty cycle always finds a little
         // periodic work (heartbeats, status messages), so it would never leave its busy window: it backs off
+        java.nio.file.Path sharedDir = settings.cluster().aeronDir().isEmpty() ? null
+                : java.nio.file.Path.of(settings.cluster().aeronDir());
+        // nodes of one host that name the same running driver talk over IPC (InstanceWiring.overIpc), so the
+        // driver must run before the node starts: its id goes into the node's profile
+        String dataDriver;
+        try {
+            dataDriver = sharedDir == null ? "" : SharedDriverId.read(sharedDir);
+        } catch (IllegalStateException e) {
+            terminate(system);
+            throw new NodeStartException("shoal.cluster.aeron-dir: " + e.getMessage(), e);
+        }
         NodeDriver driver = new NodeDriver(DriverSettings.defaults().withIdle(
-                idle == IdleMode.ADAPTIVE ? IdleMode.BACKOFF : idle),
-                settings.cluster().aeronDir().isEmpty() ? null : java.nio.file.Path.of(settings.cluster().aeronDir()));
+                idle == IdleMode.ADAPTIVE ? IdleMode.BACKOFF : idle), sharedDir);
         system.getWhenTerminated().thenRun(driver::close);
         ShardHost shards = new ShardHost(settings.models().dir(), driver::aeron, settings.engine().threads(),
                 TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()).withIdle(idle),
@@ -114,7 +125,7 @@ public final class ShoalNode {
         // cluster membership: joining (seed nodes, bootstrap or itself), JMX beans, remote JMX; ends with the system
         Membership membership;
         try {
-            membership = Membership.start(system, settings, binding.localAddress().getPort());
+            membership = Membership.start(system, settings, binding.localAddress().getPort(), dataDriver);
         } catch (MembershipException e) {
             terminate(system);
             throw new NodeStartException(e.getMessage(), e);

@@ -55,9 +55,12 @@ public record ClusterState(String self, String leader, List<Member> members, Lis
      *
      * @param mode   {@code replicas}, {@code pipeline}, {@code tensor} or {@code hybrid}
      * @param state  {@code loading}, {@code ready} or {@code failed}
-     * @param detail why it failed, or null
+     * @param detail    why it failed, or null
+     * @param transport how its positions exchange data: {@code ipc} (all on one host's shared media driver),
+     *                  {@code udp}, or {@code none} (a whole model on one node)
      */
-    public record Instance(String model, String mode, String state, List<Slice> slices, String detail) {
+    public record Instance(String model, String mode, String state, List<Slice> slices, String detail,
+                           String transport) {
         public Instance {
             slices = List.copyOf(slices);
         }

@@ -22,6 +22,6 @@ final class InstanceWirings {
             case Placement.Hybrid h -> h.stages().stream().map(List::size).toList();
         };
         return new InstanceWiring(number, stageSizes,
-                positions.stream().map(n -> new DataAddress(n.dataHost(), n.dataPort())).toList());
+                positions.stream().map(n -> new DataAddress(n.dataHost(), n.dataPort(), n.dataDriver())).toList());
     }
 }

@@ -909,7 +909,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             case READY -> "ready";
             case BROKEN -> "failed";
         };
-        return new ClusterState.Instance(p.model, kind(p.plan), state, slices(p.plan), p.detail);
+        String transport = p.plan instanceof Placement.Replicas || p.positions.size() < 2 ? "none"
+                : InstanceWirings.of(p.number, p.plan, p.positions).overIpc() ? "ipc" : "udp";
+        return new ClusterState.Instance(p.model, kind(p.plan), state, slices(p.plan), p.detail, transport);
     }
 
     static String kind(Placement.Plan p) {

@@ -20,7 +20,7 @@ import org.agrona.CloseHelper;
  * slot and cache capacity), publish it to every other position, run position 0's slice (its all-reduces and its
  * hand-off to stage 1 included), then — with several stages — receive each wanted row's logits (a whole
  * vocabulary of floats, one message per row) from the last stage's rank 0; with one stage the tensor group's
- * all-gather has already put the full logits here.
+ * gather has already put the full logits here.
  *
  * <p><b>Slots.</b> {@link #newCache} gives a sequence a free slot {@code 0 .. maxBatch - 1} and position 0's cache
  * for it; the descriptor names the slot so every position uses its own cache for the same sequence;

@@ -14,7 +14,8 @@ import java.util.Objects;
  *
  * <p>Every endpoint below is derived from these fields alone, so all nodes compute the same wiring. An endpoint
  * is always the <em>listening</em> position's address with the stream id {@link StreamIds#of}(instance, purpose,
- * listening position):
+ * listening position) — over UDP, or over {@code aeron:ipc} when all positions share one host's media driver
+ * ({@link #overIpc()}):
  * <ul>
  *   <li>{@link #stepFeed(int)}: supervisor → position p (p ≥ 1), step descriptors.</li>
  *   <li>{@link #collective(int)}: every rank's listen endpoint of stage s's tensor group, by rank.</li>
@@ -107,8 +108,23 @@ public record InstanceWiring(int instance, List<Integer> stageSizes, List<DataAd
         return StreamIds.of(instance, purpose, position);
     }
 
+    /**
+     * Whether every position's node uses one shared media driver: then every endpoint is {@code aeron:ipc} (the
+     * stream id alone names the listener, and ids are unique per instance), else every endpoint is UDP. Mixed
+     * wirings stay all-UDP, so each position keeps one subscription per purpose.
+     */
+    public boolean overIpc() {
+        final DataAddress first = addresses.get(0);
+        for (final DataAddress a : addresses) {
+            if (!a.sharesDriverWith(first)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Where {@code position} (≥ 1) receives step descriptors from the supervisor. */
-    public Endpoint.Udp stepFeed(final int position) {
+    public Endpoint stepFeed(final int position) {
         if (position == 0) {
             throw new IllegalArgumentException("position 0 is the supervisor; it has no step feed");
         }
@@ -116,9 +132,9 @@ public record InstanceWiring(int instance, List<Integer> stageSizes, List<DataAd
     }
 
     /** Every rank's listen endpoint of {@code stage}'s tensor group, by rank (for {@code AeronCollective}). */
-    public List<Endpoint.Udp> collective(final int stage) {
+    public List<Endpoint> collective(final int stage) {
         final int ranks = ranks(stage);
-        final List<Endpoint.Udp> endpoints = new ArrayList<>(ranks);
+        final List<Endpoint> endpoints = new ArrayList<>(ranks);
         for (int r = 0; r < ranks; r++) {
             endpoints.add(listen(StreamPurpose.COLLECTIVE, position(stage, r)));
         }
@@ -126,7 +142,7 @@ public record InstanceWiring(int instance, List<Integer> stageSizes, List<DataAd
     }
 
     /** Where {@code position} (of a stage after the first) receives the previous stage's residual stream. */
-    public Endpoint.Udp handoff(final int position) {
+    public Endpoint handoff(final int position) {
         if (stageOf(position) == 0) {
             throw new IllegalArgumentException("position " + position + " is on the first stage; it receives no "
                     + "hand-off");
@@ -167,14 +183,17 @@ public record InstanceWiring(int instance, List<Integer> stageSizes, List<DataAd
     }
 
     /** Where the supervisor receives the wanted logits rows from {@link #logitsSender()}; several stages only. */
-    public Endpoint.Udp logitsReturn() {
+    public Endpoint logitsReturn() {
         if (stageCount() == 1) {
             throw new IllegalStateException("one stage: the supervisor gathers the logits itself");
         }
         return listen(StreamPurpose.LOGITS_RETURN, 0);
     }
 
-    private Endpoint.Udp listen(final StreamPurpose purpose, final int position) {
+    private Endpoint listen(final StreamPurpose purpose, final int position) {
+        if (overIpc()) {
+            return new Endpoint.Ipc(streamId(purpose, position));
+        }
         final DataAddress a = addresses.get(position);
         return new Endpoint.Udp(a.host(), a.port(), streamId(purpose, position));
     }

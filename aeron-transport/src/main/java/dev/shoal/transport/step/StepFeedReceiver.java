@@ -17,7 +17,7 @@ import org.agrona.DirectBuffer;
  */
 final class StepFeedReceiver implements AutoCloseable {
 
-    private final Endpoint.Udp endpoint;
+    private final Endpoint endpoint;
     private final Subscription subscription;
     private final StepDescriptor descriptor;
     private final FragmentHandler handler = this::onFragment;
@@ -27,13 +27,13 @@ final class StepFeedReceiver implements AutoCloseable {
     private final Consumer<Image> countLive = this::countLive;
     private int live;
 
-    StepFeedReceiver(final Aeron aeron, final Endpoint.Udp endpoint, final StepDescriptor into) {
+    StepFeedReceiver(final Aeron aeron, final Endpoint endpoint, final StepDescriptor into) {
         this.endpoint = endpoint;
         this.descriptor = into;
         this.subscription = aeron.addSubscription(endpoint.channel(), endpoint.streamId());
     }
 
-    Endpoint.Udp endpoint() {
+    Endpoint endpoint() {
         return endpoint;
     }
 

@@ -1,6 +1,7 @@
 package dev.shoal.transport.step;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,33 @@ class InstanceWiringTest {
         assertThrows(IllegalArgumentException.class, () -> w.handoff(1));
         assertThrows(IllegalStateException.class,
                 () -> new InstanceWiring(9, List.of(2), hosts(2)).logitsReturn());
+    }
+
+    @Test
+    void positionsSharingOneDriverShouldListenOverIpcAndAnyOtherMixShouldStayOnUdp() {
+        final String hostDriver = "/dev/shm/shoal-host#4242@1764130000000";
+        final List<DataAddress> shared = List.of(new DataAddress("127.0.0.1", 40_000, hostDriver),
+                new DataAddress("127.0.0.1", 40_001, hostDriver), new DataAddress("127.0.0.1", 40_002, hostDriver));
+        final InstanceWiring ipc = new InstanceWiring(9, List.of(2, 1), shared);
+        assertTrue(ipc.overIpc());
+        assertEquals(new Endpoint.Ipc(StreamIds.of(9, StreamPurpose.STEP_FEED, 2)), ipc.stepFeed(2));
+        assertEquals(List.of(new Endpoint.Ipc(StreamIds.of(9, StreamPurpose.COLLECTIVE, 0)),
+                new Endpoint.Ipc(StreamIds.of(9, StreamPurpose.COLLECTIVE, 1))), ipc.collective(0));
+        assertEquals(new Endpoint.Ipc(StreamIds.of(9, StreamPurpose.STAGE_HANDOFF, 2)), ipc.handoff(2));
+        assertEquals(new Endpoint.Ipc(StreamIds.of(9, StreamPurpose.LOGITS_RETURN, 0)), ipc.logitsReturn());
+
+        // one position on a driver of its own, or on another host's driver at the same path: all UDP
+        final String otherHost = "/dev/shm/shoal-host#977@1764130000123";
+        for (final DataAddress odd : List.of(new DataAddress("127.0.0.1", 40_002),
+                new DataAddress("10.0.0.9", 40_002, otherHost))) {
+            final InstanceWiring mixed = new InstanceWiring(9, List.of(2, 1), List.of(shared.get(0), shared.get(1),
+                    odd));
+            assertFalse(mixed.overIpc());
+            assertEquals(new Endpoint.Udp("127.0.0.1", 40_001, StreamIds.of(9, StreamPurpose.COLLECTIVE, 1)),
+                    mixed.collective(0).get(1));
+        }
+        // nodes with drivers of their own never share one, even with equal (empty) ids
+        assertFalse(new InstanceWiring(9, List.of(2), hosts(2)).overIpc());
     }
 
     @Test

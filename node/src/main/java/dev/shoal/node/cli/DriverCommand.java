@@ -12,11 +12,14 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code shoal driver}: an Aeron media driver for the nodes of one host to share ({@code shoal.cluster.aeron-dir}),
- * running until SIGTERM. One driver thread then serves every node of the host.
+ * running until SIGTERM. One driver thread then serves every node of the host, and the nodes' instances whose
+ * positions all use it talk over {@code aeron:ipc}, off the driver's thread. {@code --idle sleeping} suits a host
+ * whose nodes only talk among themselves (the driver then stays off the compute cores); {@code backoff}, the
+ * default, keeps UDP to other hosts responsive.
  */
 final class DriverCommand {
 
-    static final String USAGE = "shoal driver --dir DIR [--idle backoff|yielding]";
+    static final String USAGE = "shoal driver --dir DIR [--idle backoff|yielding|sleeping]";
 
     private DriverCommand() {
     }
@@ -31,7 +34,7 @@ final class DriverCommand {
         try {
             idle = IdleMode.valueOf(f.has("idle") ? f.string("idle").toUpperCase(Locale.ROOT) : "BACKOFF");
         } catch (IllegalArgumentException e) {
-            throw f.error("unknown --idle '" + f.string("idle") + "' (backoff or yielding)");
+            throw f.error("unknown --idle '" + f.string("idle") + "' (backoff, yielding or sleeping)");
         }
         if (idle == IdleMode.ADAPTIVE) {
             throw f.error("--idle adaptive is for the threads waiting inside a step; a driver backs off or yields");

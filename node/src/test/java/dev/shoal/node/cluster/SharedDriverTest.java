@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two nodes of one host sharing one media driver ({@code shoal driver}, {@code shoal.cluster.aeron-dir}): a model
- * split tensor ×2 over them gives the single-node greedy tokens, and neither node launched a driver of its own.
+ * split tensor ×2 over them gives the single-node greedy tokens over {@code aeron:ipc}, and neither node launched a
+ * driver of its own.
  */
 class SharedDriverTest {
 
@@ -50,6 +51,8 @@ class SharedDriverTest {
             var instance = ClusterFixture.getJson(a, "/cluster/state").get("instances").get(0);
             assertEquals("tensor", instance.get("mode").asText());
             assertEquals(2, instance.get("slices").size());
+            // both nodes name the same running driver, so the instance's positions talk over aeron:ipc
+            assertEquals("ipc", instance.get("transport").asText());
             // the data plane ran through the shared driver: no node made a driver directory of its own
             assertTrue(Files.exists(driverDir.resolve("cnc.dat")));
             if (Files.isDirectory(shm)) {

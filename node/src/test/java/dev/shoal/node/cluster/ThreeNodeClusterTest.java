@@ -176,6 +176,7 @@ class ThreeNodeClusterTest {
         JsonNode tensor = instance("stories-tensor");
         assertEquals("tensor", tensor.get("mode").asText());
         assertEquals("ready", tensor.get("state").asText());
+        assertEquals("udp", tensor.get("transport").asText(), "each node runs its own media driver");
         assertEquals(List.of("b@0/0", "c@0/1"), slicesNodes(tensor));
     }
 

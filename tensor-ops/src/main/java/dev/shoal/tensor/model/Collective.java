@@ -20,9 +20,11 @@ public interface Collective {
     void allReduceSum(float[] data, int offset, int length);
 
     /**
-     * Each rank has filled {@code data[starts[rank], ends[rank])}; afterwards every rank holds every rank's part.
+     * Each rank has filled {@code data[starts[rank], ends[rank])}; afterwards rank 0 holds every rank's part (the
+     * other ranks' arrays are left as they were). Only rank 0 needs the gathered logits — it samples, or hands them
+     * to the supervisor — so the other ranks neither receive nor wait for them.
      */
-    void allGather(float[] data, int[] starts, int[] ends);
+    void gatherToFirst(float[] data, int[] starts, int[] ends);
 
     /** The trivial group of one. */
     static Collective single() {
@@ -48,7 +50,7 @@ public interface Collective {
         }
 
         @Override
-        public void allGather(float[] data, int[] starts, int[] ends) {
+        public void gatherToFirst(float[] data, int[] starts, int[] ends) {
         }
     }
 }

@@ -332,7 +332,7 @@ public final class SliceModel implements StepModel {
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
                 System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
-                collective.allGather(logits[b], vocabStarts, vocabEnds);
+                collective.gatherToFirst(logits[b], vocabStarts, vocabEnds);
             }
         }
     }
