@@ -42,7 +42,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * The node's {@link InferenceService} in a cluster: every generation asks the placement coordinator where its
  * model runs (this node's own copy, another node's replica, or a distributed instance) through a
  * {@link RemoteStream}, which also replays it if the node running it dies. Model listings are this node's own
- * (a request names a model file this node has; its shape goes to the planner). Also the {@link ClusterView}.
+ * (a request names a model file this node has; its shape goes to the planner); the loaded models are the whole
+ * ones this node runs and the distributed ones it holds slices of. Also the {@link ClusterView}.
  */
 public final class ClusterInferenceService implements InferenceService, ClusterView {
 
@@ -53,6 +54,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     private final ActorInferenceService local;
     private final ActorRef<PlacementCoordinator.Command> coordinator;
     private final ActorRef<NodeAgent.Command> agent;
+    private final ShardHost host;
     private final Duration routeTimeout;
     private final Map<String, CachedShape> shapes = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -67,12 +69,13 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
      */
     public ClusterInferenceService(ActorSystem<?> system, ActorInferenceService local,
                                    ActorRef<PlacementCoordinator.Command> coordinator,
-                                   ActorRef<NodeAgent.Command> agent, PlacementSettings placement,
+                                   ActorRef<NodeAgent.Command> agent, ShardHost host, PlacementSettings placement,
                                    Duration routeTimeout) {
         this.system = system;
         this.local = local;
         this.coordinator = coordinator;
         this.agent = agent;
+        this.host = host;
         this.routeTimeout = routeTimeout.plus(placement.loadTimeout());
     }
 
@@ -86,9 +89,30 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         return local.find(name);
     }
 
+    /**
+     * The whole models this node runs, then one entry per model it holds slices of (Ollama {@code /api/ps} on a
+     * node of a split model lists that model, sized by the memory its placement reserved here for weights and KV
+     * cache, as a whole model is sized by its own reservation). When to unload a distributed instance
+     * is the placement coordinator's decision, so a slice's entry has no expiry; its sequences are counted where
+     * the instance's supervisor runs.
+     */
     @Override
     public List<LoadedModel> loaded() {
-        return local.loaded();
+        List<LoadedModel> out = new ArrayList<>(local.loaded());
+        Map<String, Long> sliceBytes = new java.util.TreeMap<>();
+        for (ShardHost.Loaded l : host.slices()) {
+            sliceBytes.merge(l.fileName(), l.reservedBytes(), Long::sum);
+        }
+        if (sliceBytes.isEmpty()) {
+            return out;
+        }
+        for (ModelEntry e : local.models()) {
+            Long bytes = sliceBytes.get(fileName(e));
+            if (bytes != null) {
+                out.add(new LoadedModel(e, bytes, null, 0, 0));
+            }
+        }
+        return out;
     }
 
     @Override

@@ -64,8 +64,8 @@ public final class ClusterServices {
                         contextLength, maxBatch, maxQueue,
                         keepAlive),
                 "shoal-placement"));
-        ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, placement,
-                routeTimeout);
+        ClusterInferenceService service = new ClusterInferenceService(system, local, coordinator, agent, host,
+                placement, routeTimeout);
         return new ClusterServices(service, agent);
     }
 

@@ -647,7 +647,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         for (int i = 0; i < assignments.size(); i++) {
             ShardSpec spec = new ShardSpec(p.instanceId, p.model, p.fileName, p.positions.get(i).address(), i,
                     assignments.stream().map(Assignment::slice).toList(), wiring,
-                    Math.min(contextLength, p.shape.context()), maxBatch, maxQueue);
+                    Math.min(contextLength, p.shape.context()), maxBatch, maxQueue,
+                    assignments.get(i).memory().total());
             sharding.entityRefFor(ShardWorker.KEY, spec.entityId())
                     .tell(new ShardWorker.Load(spec, getContext().getSelf()));
         }

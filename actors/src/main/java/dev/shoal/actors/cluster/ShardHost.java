@@ -20,8 +20,12 @@ import java.util.function.Supplier;
 public record ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, TransportSettings transport,
                         Duration connectTimeout, Map<String, Loaded> loaded) {
 
-    /** One slice loaded on this node: its entity id, a description, and the bytes its weights take. */
-    public record Loaded(String entity, String description, long bytes) {
+    /**
+     * One slice loaded on this node: its entity id, the model file it was cut from (its path under the models
+     * directory, '/'-separated), a description, the bytes its weights take, and the memory its placement reserved
+     * for it (weights and KV cache, as the planner counted them).
+     */
+    public record Loaded(String entity, String fileName, String description, long bytes, long reservedBytes) {
     }
 
     public ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, TransportSettings transport,

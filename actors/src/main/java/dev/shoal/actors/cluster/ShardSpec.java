@@ -6,12 +6,13 @@ import java.util.List;
 
 /**
  * What one shard worker loads and how it connects: the instance's id, the model file (by name, in the worker
- * node's models directory), the Pekko address of the node the plan puts this position on, every position's slice in stage-major order (position 0 is the supervisor's), the Aeron
- * wiring of all positions, and the instance's engine limits.
+ * node's models directory), the Pekko address of the node the plan puts this position on, every position's slice
+ * in stage-major order (position 0 is the supervisor's), the Aeron wiring of all positions, the instance's engine
+ * limits, and the memory the plan reserved for this position (weights and KV cache).
  */
 public record ShardSpec(String instanceId, String model, String fileName, String nodeAddress, int position,
                         List<Slice> slices,
-                        InstanceWiring wiring, int context, int maxBatch, int maxQueue) {
+                        InstanceWiring wiring, int context, int maxBatch, int maxQueue, long reservedBytes) {
 
     public ShardSpec {
         slices = List.copyOf(slices);

@@ -142,8 +142,9 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
             return Behaviors.stopped();
         }
         shard = l.shard();
-        host.loaded().put(spec.entityId(), new ShardHost.Loaded(spec.entityId(), spec.fileName() + " position "
-                + spec.position() + " of " + spec.slices().size() + ": " + spec.slice(), shard.bytes));
+        host.loaded().put(spec.entityId(), new ShardHost.Loaded(spec.entityId(), spec.fileName(),
+                spec.fileName() + " position " + spec.position() + " of " + spec.slices().size() + ": "
+                        + spec.slice(), shard.bytes, spec.reservedBytes()));
         coordinator.tell(new PlacementCoordinator.ShardLoaded(spec.instanceId(), spec.position(),
                 getContext().getSelf(), shard.bytes));
         return this;

@@ -93,7 +93,7 @@ class ClusterMessageSerializationTest {
                 new Slice(3, 5, 0, 4, 0, 172, 0, 512));
         ShardSpec spec = new ShardSpec("stories260K-1-abc", "stories260K", "stories260K.gguf",
                 "pekko://shoal@127.0.0.1:25521", 1, slices, wiring,
-                256, 4, 16);
+                256, 4, 16, 270_398_720L);
         Prompt chat = new Prompt.Chat(List.of(ChatMessage.system("be brief"), ChatMessage.user("hello")));
         return Stream.of(
                 new StreamEvent.Started(12),

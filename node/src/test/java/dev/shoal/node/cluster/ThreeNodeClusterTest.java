@@ -178,6 +178,19 @@ class ThreeNodeClusterTest {
         assertEquals("ready", tensor.get("state").asText());
         assertEquals("udp", tensor.get("transport").asText(), "each node runs its own media driver");
         assertEquals(List.of("b@0/0", "c@0/1"), slicesNodes(tensor));
+        // Ollama's /api/ps on a node holding a slice lists the model at that node's share; a node without one not
+        for (JsonNode slice : tensor.get("slices")) {
+            List<Long> sizes = new ArrayList<>();
+            for (JsonNode m : ClusterFixture.getJson(cluster.node(slice.get("node").asText()), "/api/ps").get("models")) {
+                if (m.get("name").asText().startsWith("stories-tensor")) {
+                    sizes.add(m.get("size").asLong());
+                }
+            }
+            assertEquals(List.of(slice.get("bytes").asLong()), sizes, "node " + slice.get("node").asText());
+        }
+        for (JsonNode m : ClusterFixture.getJson(cluster.node("a"), "/api/ps").get("models")) {
+            assertFalse(m.get("name").asText().startsWith("stories-tensor"), m.toString());
+        }
     }
 
     @Order(2)
