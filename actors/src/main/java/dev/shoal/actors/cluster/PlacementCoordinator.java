@@ -60,8 +60,13 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     public sealed interface Command {
     }
 
-    /** Where does a request for {@code model} run? {@code from} is the asking node's agent. */
-    public record Route(String model, String fileName, ModelShape shape, ActorRef<NodeAgent.Command> from,
+    /**
+     * Where does a request for {@code model} run? {@code from} is the asking node's agent; {@code keepAlive} is the
+     * request's own (Ollama {@code keep_alive}: how long a distributed instance stays loaded once idle; zero
+     * unloads it when the request ends, negative or null-for-default as for a whole model).
+     */
+    public record Route(String model, String fileName, ModelShape shape, Duration keepAlive,
+                        ActorRef<NodeAgent.Command> from,
                         ActorRef<RouteReply> replyTo) implements Command, ClusterMessage {
     }
 
@@ -124,7 +129,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private record SettleTimedOut(String instanceId) implements Command {
     }
 
-    private enum IdleCheck implements Command { INSTANCE }
+    /** Is instance {@code instanceId} still idle, a keep-alive after it last became idle? */
+    private record IdleCheck(String instanceId) implements Command {
+    }
 
     /** Place {@code model} again for {@code routes} after a misplaced shard (attempt number {@code attempt}). */
     private record PlaceAgain(String model, List<Route> routes, int attempt) implements Command {
@@ -168,6 +175,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         int inFlight;
         /** When the last request on this instance ended (or it became ready). */
         long idleSince = System.nanoTime();
+        /** The keep-alive of the latest request routed here (or the default): negative or null = for ever. */
+        Duration keepAlive;
         String detail;
 
         Placed(String model, String fileName, ModelShape shape, Placement.Plan plan, long membership,
@@ -201,6 +210,11 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private final int maxBatch;
     private final int maxQueue;
     /** How long a distributed instance stays loaded with nothing to do; null = for ever. */
+    /** Timer key prefix of an instance's idle check. */
+    private static final String IDLE_PREFIX = "idle-";
+    /** Keep-alives beyond this mean "for ever" (Ollama's -1 arrives as a thousand years; timers cannot hold it). */
+    private static final Duration LONGEST_IDLE_TIMER = Duration.ofDays(200);
+
     private final Duration keepAlive;
     private final TimerScheduler<Command> timers;
     private final Duration locationDelay;
@@ -252,12 +266,6 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                                  int maxQueue, Duration keepAlive) {
         super(context);
         this.keepAlive = keepAlive;
-        if (keepAlive != null) {
-            Duration every = keepAlive.dividedBy(4);
-            every = every.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
-                    : every.compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : every;
-            timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, every);
-        }
         this.timers = timers;
         this.settings = settings;
         this.planner = planner;
@@ -318,7 +326,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                     return this;
                 })
                 .onMessage(Preview.class, this::onPreview)
-                .onMessage(IdleCheck.class, c -> onIdleCheck())
+                .onMessage(IdleCheck.class, this::onIdleCheck)
                 .onMessage(PlaceAgain.class, this::onPlaceAgain)
                 .onMessage(LinkMeasured.class, this::onLinkMeasured)
                 .onMessage(ProbeTimedOut.class, t -> {
@@ -412,6 +420,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private void serve(Placed p, Route r) {
         if (p.distributed()) {
             p.inFlight++;
+            p.keepAlive = r.keepAlive() != null ? r.keepAlive() : keepAlive;
+            timers.cancel(IDLE_PREFIX + p.instanceId);
             r.replyTo().tell(new RouteReply.ServeDistributed(p.workers.getFirst(), INSTANCE_PREFIX + p.instanceId));
             return;
         }
@@ -449,6 +459,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             Placed p = byInstance.get(key.substring(INSTANCE_PREFIX.length()));
             if (p != null && p.inFlight > 0 && --p.inFlight == 0) {
                 p.idleSince = System.nanoTime();
+                armIdle(p);
             }
         } else if (key.startsWith(NODE_PREFIX)) {
             int at = key.lastIndexOf('@');
@@ -685,6 +696,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             List<Route> waiting = List.copyOf(p.waiting);
             p.waiting.clear();
             waiting.forEach(r -> onRoute(r));
+            if (p.inFlight == 0) {
+                armIdle(p);
+            }
         }
         return this;
     }
@@ -763,6 +777,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             timers.cancel("load-" + p.instanceId);
             timers.cancel("settle-" + p.instanceId);
             timers.cancel("visible-" + p.instanceId);
+            timers.cancel(IDLE_PREFIX + p.instanceId);
         }
     }
 
@@ -778,19 +793,35 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     }
 
     /**
-     * Distributed instances idle for the keep-alive are unloaded, as a node unloads its idle models: their slices
-     * hold memory on every node of the placement. The next request places the model again.
+     * Distributed instances idle for their keep-alive are unloaded, as a node unloads its idle models: their slices
+     * hold memory on every node of the placement. The keep-alive is the latest request's (Ollama semantics), else
+     * the node's default; zero unloads at once, negative (or a default of "forever") never. The next request
+     * places the model again.
      */
-    private Behavior<Command> onIdleCheck() {
-        long now = System.nanoTime();
-        for (Placed p : List.copyOf(byInstance.values())) {
-            if (p.state == State.READY && p.inFlight == 0 && now - p.idleSince >= keepAlive.toNanos()) {
-                getContext().getLog().info("[{}] instance {} idle for {} s; unloading its slices", p.model,
-                        p.instanceId, keepAlive.toSeconds());
-                retire(p);
-            }
+    private void armIdle(Placed p) {
+        Duration ka = p.keepAlive != null ? p.keepAlive : keepAlive;
+        if (ka == null || ka.isNegative() || ka.compareTo(LONGEST_IDLE_TIMER) > 0) {
+            return;
+        }
+        if (ka.isZero()) {
+            unloadIdle(p, ka);
+        } else {
+            timers.startSingleTimer(IDLE_PREFIX + p.instanceId, new IdleCheck(p.instanceId), ka);
+        }
+    }
+
+    private Behavior<Command> onIdleCheck(IdleCheck c) {
+        Placed p = byInstance.get(c.instanceId());
+        if (p != null && p.state == State.READY && p.inFlight == 0) {
+            unloadIdle(p, p.keepAlive != null ? p.keepAlive : keepAlive);
         }
         return this;
+    }
+
+    private void unloadIdle(Placed p, Duration ka) {
+        getContext().getLog().info("[{}] instance {} idle for its keep-alive of {}; unloading its slices", p.model,
+                p.instanceId, ka);
+        retire(p);
     }
 
     // ---- membership

@@ -91,7 +91,8 @@ final class RemoteStream extends AbstractBehavior<RemoteStream.Command> {
 
     private void route() {
         getContext().ask(RouteReply.class, coordinator, routeTimeout,
-                replyTo -> new PlacementCoordinator.Route(job.model(), fileName, shape, self, replyTo),
+                replyTo -> new PlacementCoordinator.Route(job.model(), fileName, shape, job.keepAlive(), self,
+                        replyTo),
                 Routed::new);
     }
 

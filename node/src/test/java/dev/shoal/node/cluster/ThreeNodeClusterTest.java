@@ -274,6 +274,50 @@ class ThreeNodeClusterTest {
         }
     }
 
+    @Order(5)
+    @Test
+    void anOllamaKeepAliveShouldDecideWhenADistributedInstanceUnloads() throws Exception {
+        String expected = greedyText("synth-pipeline", PROMPT, TOKENS);
+        NodeProcess b = cluster.node("b");
+        // keep_alive 0: unloaded from every node as soon as the request ends
+        assertEquals(expected, ollamaGenerate(b, "synth-pipeline", "0"));
+        awaitUnloaded("synth-pipeline", Duration.ofSeconds(15));
+        // keep_alive "3s" (the node's default is minutes): placed again, kept after the answer, gone a little later
+        assertEquals(expected, ollamaGenerate(b, "synth-pipeline", "\"3s\""));
+        assertEquals("ready", instance("synth-pipeline").get("state").asText());
+        awaitUnloaded("synth-pipeline", Duration.ofSeconds(20));
+    }
+
+    private static String ollamaGenerate(NodeProcess node, String model, String keepAlive) throws Exception {
+        HttpResponse<String> r = ClusterFixture.post(node, "/api/generate", """
+                {"model":"%s","prompt":"%s","raw":true,"stream":false,"keep_alive":%s,
+                 "options":{"temperature":0,"num_predict":%d}}""".formatted(model, PROMPT, keepAlive, TOKENS),
+                Duration.ofSeconds(120));
+        assertEquals(200, r.statusCode(), () -> r.body() + cluster.logs());
+        return ClusterFixture.JSON.readTree(r.body()).get("response").asText();
+    }
+
+    /** Waits until no instance of {@code model} is placed and no node lists it in /api/ps. */
+    private static void awaitUnloaded(String model, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean placed = false;
+            for (JsonNode i : ClusterFixture.getJson(cluster.node("a"), "/cluster/state").get("instances")) {
+                placed |= i.get("model").asText().equals(model);
+            }
+            for (NodeProcess n : cluster.nodes) {
+                for (JsonNode m : ClusterFixture.getJson(n, "/api/ps").get("models")) {
+                    placed |= m.get("name").asText().startsWith(model + ":");
+                }
+            }
+            if (!placed) {
+                return;
+            }
+            assertTrue(System.nanoTime() < end, model + " still loaded after " + timeout);
+            Thread.sleep(250);
+        }
+    }
+
     @Order(10)
     @Test
     void killingAWorkerMidStreamShouldStillCompleteTheStreamWithTheSameTokens() throws Exception {
