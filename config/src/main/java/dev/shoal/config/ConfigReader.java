@@ -179,6 +179,19 @@ final class ConfigReader {
         return d;
     }
 
+    /** A duration in range, or the word {@code off} (then null). */
+    Duration durationOrOff(String path, Duration min, Duration max) {
+        if (isWord(path, "off")) {
+            return null;
+        }
+        try {
+            return duration(path, min, max);
+        } catch (SettingsException e) {
+            throw invalid(path, "a duration between " + human(min) + " and " + human(max) + " (e.g. \"10 m\"), or "
+                    + "\"off\"");
+        }
+    }
+
     /** A non-negative duration, or {@code forever} / a negative duration for {@code forever}. */
     Duration durationOrForever(String path, Duration forever) {
         String allowed = "a duration >= 0 (e.g. \"5 m\", \"30 s\", 0 to unload at once) or \"forever\"";
@@ -200,7 +213,6 @@ final class ConfigReader {
         }
     }
 
-    /** A size in bytes ("12 GiB", "512M", 1048576) of at least {@code min}, or {@code auto} (empty). */
     /** A size in bytes ("1 GB", "500 MiB", a number) of at least {@code min}. */
     long bytes(String path, long min, String allowed) {
         if (!present(path)) {

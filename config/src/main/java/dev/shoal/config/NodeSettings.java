@@ -110,7 +110,8 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.duration("shoal.placement.settle-timeout", Duration.ofMillis(100), Duration.ofHours(1)),
                 r.duration("shoal.placement.fast-link.max-round-trip", Duration.ofNanos(1000), Duration.ofSeconds(10)),
                 r.bytes("shoal.placement.fast-link.min-bandwidth", 1,
-                        "a throughput in bytes per second, e.g. \"1 GB\" or \"200 MB\""));
+                        "a throughput in bytes per second, e.g. \"1 GB\" or \"200 MB\""),
+                r.durationOrOff("shoal.placement.link-reprobe-interval", Duration.ofSeconds(10), Duration.ofDays(7)));
     }
 
     private static List<PlacementSettings.PinSettings> pins(ConfigReader r, String path) {

@@ -15,9 +15,12 @@ import java.util.Set;
  *                      node is gone before it re-plans anyway
  * @param fastLinkRoundTrip      a measured link is fast (tensor parallelism may span it) when its round trip is at
  * @param fastLinkBytesPerSecond most this and its throughput at least this
+ * @param linkReprobeInterval    how often the links between the nodes are measured again (a cable unplugged, a
+ *                               laptop undocked), or null for only when a node joins
  */
 public record PlacementSettings(ModelPlacement defaults, Map<String, ModelPlacement> models, Duration loadTimeout,
-                                Duration settleTimeout, Duration fastLinkRoundTrip, long fastLinkBytesPerSecond) {
+                                Duration settleTimeout, Duration fastLinkRoundTrip, long fastLinkBytesPerSecond,
+                                Duration linkReprobeInterval) {
 
     public static final Set<String> MODES = Set.of("auto", "replicas", "pipeline", "tensor", "hybrid");
 

@@ -170,6 +170,8 @@ class NodeSettingsTest {
             shoal.jmx.remote.host = ""             | shoal.jmx.remote.host = "": must be a host name or IP address
             shoal.jmx.remote.port = 0              | shoal.jmx.remote.port = 0: must be an integer between 1 and 65535
             shoal.jmx.remote.port = 65536          | shoal.jmx.remote.port = 65536: must be an integer between 1 and 65535
+            shoal.placement.link-reprobe-interval = 5 s | shoal.placement.link-reprobe-interval = "5 s": must be a duration between 10 s and 168 h (e.g. "10 m"), or "off"
+            shoal.placement.link-reprobe-interval = never | shoal.placement.link-reprobe-interval = never: must be a duration between 10 s and 168 h (e.g. "10 m"), or "off"
             """)
     void aBadValueShouldFailWithOneLineNamingKeyValueAndWhatIsAllowed(String hocon, String message) {
         assertEquals(message, failure(hocon));
@@ -192,6 +194,10 @@ class NodeSettingsTest {
         assertEquals(java.time.Duration.ofSeconds(15), p.settleTimeout());
         assertEquals(java.time.Duration.ofNanos(500_000), p.fastLinkRoundTrip());
         assertEquals(100_000_000L, p.fastLinkBytesPerSecond());
+        assertEquals(java.time.Duration.ofMinutes(10), p.linkReprobeInterval());
+        assertEquals(null, parse("shoal.placement.link-reprobe-interval = off").placement().linkReprobeInterval());
+        assertEquals(java.time.Duration.ofSeconds(30),
+                parse("shoal.placement.link-reprobe-interval = 30 s").placement().linkReprobeInterval());
     }
 
     @Test
@@ -262,7 +268,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(31, keys.size(), keys.toString());
+        assertEquals(32, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);

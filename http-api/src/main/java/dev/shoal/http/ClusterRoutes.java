@@ -16,6 +16,7 @@ import dev.shoal.actors.api.ClusterView;
 import dev.shoal.actors.api.PlacementPreview;
 import dev.shoal.http.common.Api;
 import dev.shoal.http.common.ApiError;
+import dev.shoal.http.common.Ids;
 import dev.shoal.http.common.Json;
 import java.time.Duration;
 import java.util.List;
@@ -189,6 +190,7 @@ public final class ClusterRoutes {
             o.put("round_trip_us", Math.round(l.roundTripMicros() * 10) / 10.0);
             o.put("bytes_per_second", Math.round(l.bytesPerSecond()));
             o.put("bandwidth", bytes(Math.round(l.bytesPerSecond())) + "/s");
+            o.put("measured_at", Ids.rfc3339(java.time.Instant.ofEpochMilli(l.measuredAtMillis())));
         }
         return Json.ok(body);
     }

@@ -43,7 +43,7 @@ class ClusterRoutesTest {
                     new Member("node-b", "pekko://shoal@10.0.0.2:25520", "joining", false, List.of(), null)),
             List.of(new Instance("qwen3-8b-q8_0", "pipeline", "ready", List.of(STAGE_0, STAGE_1), null, "udp"),
                     new Instance("llama-70b", "tensor", "failed", List.of(), "node-c left the cluster", "udp")),
-            List.of(new ClusterState.Link("node-a", "node-b", 61.25, 1.5e9)));
+            List.of(new ClusterState.Link("node-a", "node-b", 61.25, 1.5e9, 1_764_130_000_000L)));
 
     static final String CLUSTER_JSON = """
             {"self":"node-a","leader":"node-b",
@@ -65,7 +65,8 @@ class ClusterRoutesTest {
               {"model":"llama-70b","mode":"tensor","state":"failed","detail":"node-c left the cluster","transport":"udp",
                "slices":[]}],
              "links":[
-              {"a":"node-a","b":"node-b","round_trip_us":61.3,"bytes_per_second":1500000000,"bandwidth":"1.4 GiB/s"}]}
+              {"a":"node-a","b":"node-b","round_trip_us":61.3,"bytes_per_second":1500000000,"bandwidth":"1.4 GiB/s",
+               "measured_at":"2025-11-26T04:06:40Z"}]}
             """;
 
     static List<String> fields(JsonNode o) {

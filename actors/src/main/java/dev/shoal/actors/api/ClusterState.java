@@ -27,9 +27,9 @@ public record ClusterState(String self, String leader, List<Member> members, Lis
 
     /**
      * A measured link between two nodes (Aeron link probe over their data ports): the median round trip of a small
-     * message and the one-way throughput of 64 KiB messages.
+     * message and the one-way throughput of 64 KiB messages, and when it was measured (epoch milliseconds).
      */
-    public record Link(String a, String b, double roundTripMicros, double bytesPerSecond) {
+    public record Link(String a, String b, double roundTripMicros, double bytesPerSecond, long measuredAtMillis) {
     }
 
     /**

@@ -129,6 +129,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private record SettleTimedOut(String instanceId) implements Command {
     }
 
+    /** Time to measure every link again ({@code shoal.placement.link-reprobe-interval}). */
+    private enum ReprobeLinks implements Command { INSTANCE }
+
     /** Is instance {@code instanceId} still idle, a keep-alive after it last became idle? */
     private record IdleCheck(String instanceId) implements Command {
     }
@@ -266,6 +269,9 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                                  int maxQueue, Duration keepAlive) {
         super(context);
         this.keepAlive = keepAlive;
+        if (settings.linkReprobeInterval() != null) {
+            timers.startTimerWithFixedDelay(ReprobeLinks.INSTANCE, settings.linkReprobeInterval());
+        }
         this.timers = timers;
         this.settings = settings;
         this.planner = planner;
@@ -327,6 +333,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 })
                 .onMessage(Preview.class, this::onPreview)
                 .onMessage(IdleCheck.class, this::onIdleCheck)
+                .onMessage(ReprobeLinks.class, r -> onReprobeLinks())
                 .onMessage(PlaceAgain.class, this::onPlaceAgain)
                 .onMessage(LinkMeasured.class, this::onLinkMeasured)
                 .onMessage(ProbeTimedOut.class, t -> {
@@ -863,6 +870,30 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         return this;
     }
 
+    private boolean fast(ClusterState.Link l) {
+        return l.roundTripMicros() * 1000 <= settings.fastLinkRoundTrip().toNanos()
+                && l.bytesPerSecond() >= settings.fastLinkBytesPerSecond();
+    }
+
+    /**
+     * Queues every pair of usable nodes for a new measurement, unless a model is busy: a probe's burst of 64 KiB
+     * messages would slow the generations on the link it measures. A skipped round waits for the next tick.
+     */
+    private Behavior<Command> onReprobeLinks() {
+        if (byModel.values().stream().anyMatch(p -> p.busy() > 0) || probing >= 0 || !probeQueue.isEmpty()) {
+            getContext().getLog().debug("link re-probe skipped: models busy or probes still running");
+            return this;
+        }
+        List<NodeProfile> nodes = profiles.values().stream().filter(this::usable).toList();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (int j = i + 1; j < nodes.size(); j++) {
+                probeQueue.add(new String[] {nodes.get(i).nodeName(), nodes.get(j).nodeName()});
+            }
+        }
+        probeNext();
+        return this;
+    }
+
     /** Starts the next queued link probe unless one runs. */
     private void probeNext() {
         while (probing < 0 && !probeQueue.isEmpty()) {
@@ -894,11 +925,17 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         } else {
             String a = r.from().compareTo(r.to()) <= 0 ? r.from() : r.to();
             String b = a.equals(r.from()) ? r.to() : r.from();
-            links.put(a + "|" + b, new ClusterState.Link(a, b, r.roundTripMicros(), r.bytesPerSecond()));
+            ClusterState.Link measured = new ClusterState.Link(a, b, r.roundTripMicros(), r.bytesPerSecond(),
+                    System.currentTimeMillis());
+            ClusterState.Link before = links.put(a + "|" + b, measured);
             getContext().getLog().info("link {} <-> {}: round trip {} us, {} MB/s", a, b,
                     String.format(Locale.ROOT, "%.1f", r.roundTripMicros()),
                     String.format(Locale.ROOT, "%.0f", r.bytesPerSecond() / 1e6));
-            membership++;
+            // plans depend on whether a link is fast, not on its exact figures: re-measuring a link that stays on
+            // the same side of the bounds must not make every idle placement re-plan
+            if (before == null || fast(before) != fast(measured)) {
+                membership++;
+            }
         }
         probeNext();
         return this;

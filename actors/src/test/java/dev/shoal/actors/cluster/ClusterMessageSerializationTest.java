@@ -128,7 +128,7 @@ class ClusterMessageSerializationTest {
                 new PlacementCoordinator.GetInstances(kit.<PlacementCoordinator.Instances>createTestProbe().ref()),
                 new PlacementCoordinator.Instances(List.of(new ClusterState.Instance("stories260K", "tensor", "ready",
                         List.of(new ClusterState.Slice("node-a", 0, 0, "layers [0,5)", 1000)), null, "ipc")),
-                        List.of(profile()), List.of(new ClusterState.Link("node-a", "node-b", 61.5, 1.2e9))),
+                        List.of(profile()), List.of(new ClusterState.Link("node-a", "node-b", 61.5, 1.2e9, 1_764_130_000_000L))),
                 new NodeAgent.ProbeLink(7, profile(), agent, kit.<NodeAgent.LinkResult>createTestProbe().ref()),
                 new NodeAgent.StartResponder(7, "127.0.0.1", 40123,
                         kit.<NodeAgent.ResponderReady>createTestProbe().ref()),

@@ -84,6 +84,7 @@ class ThreeNodeClusterTest {
                 }
                 # loopback links are measured on a loaded 2-core box: count them fast, as a good LAN would be
                 shoal.placement.fast-link { max-round-trip = 20 ms, min-bandwidth = 10 MB }
+                shoal.placement.link-reprobe-interval = 10 s
                 pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
                 pekko.cluster.split-brain-resolver.stable-after = 3 s
                 """);
@@ -316,6 +317,33 @@ class ThreeNodeClusterTest {
             assertTrue(System.nanoTime() < end, model + " still loaded after " + timeout);
             Thread.sleep(250);
         }
+    }
+
+    @Order(6)
+    @Test
+    void linksShouldBeMeasuredAgainWhileTheClusterIsIdle() throws Exception {
+        // shoal.placement.link-reprobe-interval = 10 s here: every pair is probed again without anyone joining
+        java.util.Map<String, java.time.Instant> first = linksMeasuredAt();
+        assertEquals(3, first.size(), first::toString);
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            java.util.Map<String, java.time.Instant> now = linksMeasuredAt();
+            assertEquals(first.keySet(), now.keySet());
+            if (first.keySet().stream().allMatch(pair -> now.get(pair).isAfter(first.get(pair)))) {
+                return;
+            }
+            assertTrue(System.nanoTime() < end, "links not measured again within 60 s: " + first + " -> " + now);
+            Thread.sleep(500);
+        }
+    }
+
+    private static java.util.Map<String, java.time.Instant> linksMeasuredAt() throws Exception {
+        java.util.Map<String, java.time.Instant> out = new java.util.TreeMap<>();
+        for (JsonNode l : ClusterFixture.getJson(cluster.node("a"), "/cluster/state").get("links")) {
+            out.put(l.get("a").asText() + "|" + l.get("b").asText(),
+                    java.time.Instant.parse(l.get("measured_at").asText()));
+        }
+        return out;
     }
 
     @Order(10)
