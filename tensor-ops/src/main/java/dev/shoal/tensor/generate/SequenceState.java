@@ -49,9 +49,11 @@ final class SequenceState {
     /**
      * Primes the text decoder and the stop-string matcher with the last {@code ids} prompt tokens, output of this
      * sequence already sent from another placement: what they completed is not emitted again, what they left
-     * pending (a split character, stop-string candidates) stays pending.
+     * pending (a split character, stop-string candidates) stays pending; the sampler's random stream moves past the
+     * draws those tokens took, so a sampled sequence goes on as it would have.
      */
     void resume(int ids) {
+        sampler.skipDraws(ids);
         for (int i = prompt.length - ids; i < prompt.length; i++) {
             StopStrings.Step step = stopper.accept(decoder.feed(prompt[i]));
             if (step instanceof StopStrings.Stopped) {

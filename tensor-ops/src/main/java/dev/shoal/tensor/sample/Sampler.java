@@ -76,6 +76,24 @@ public final class Sampler {
         return draw(n, maxLogit);
     }
 
+    /**
+     * Moves the random stream past {@code tokens} tokens sampled by an earlier run of the same sequence with the
+     * same parameters (each sampled token takes one draw; greedy sampling takes none), so that a sequence continued
+     * elsewhere after a failure draws what the uninterrupted run would have drawn next. A run that met a step whose
+     * logits were all -inf (argmax, no draw) is one draw off from there on.
+     */
+    public void skipDraws(int tokens) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("tokens must be >= 0: " + tokens);
+        }
+        if (temperature == 0) {
+            return;
+        }
+        for (int i = 0; i < tokens; i++) {
+            random.nextDouble();
+        }
+    }
+
     /** Test hook: the logits after the penalties (a fresh copy). */
     float[] penalisedLogits(float[] logits, int vocabSize, TokenHistory history) {
         penalise(logits, vocabSize, history);

@@ -1,8 +1,8 @@
 package dev.shoal.tensor.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -172,6 +172,39 @@ class BatchSchedulerTest {
                 String emittedBeforeCut = streamedText(prompt, java.util.Arrays.copyOf(whole.ids(), k), stops);
                 assertEquals(whole.text(), emittedBeforeCut + rest.text, "split after " + k + " tokens");
             }
+        }
+    }
+
+    /**
+     * A sampled (temperature > 0) sequence continued elsewhere with the same seed goes on with the tokens the
+     * uninterrupted run drew: the continuation skips the random draws the already-sent tokens took.
+     */
+    @Test
+    void aResumedSampledSequenceShouldContinueTheSameRandomStream() throws Exception {
+        int[] prompt = prompt("Once upon a time");
+        int tokens = 30;
+        SamplingParams sampled = SamplingParams.defaults().withTemperature(1.0).withSeed(424242);
+        GenerationResult whole = Generator.generate(model, prompt, sampled, new GenerationLimits(tokens, 512),
+                List.of(), t -> true);
+        assertEquals(tokens, whole.ids().length);
+        try (BatchScheduler scheduler = new BatchScheduler(model, 4, 64)) {
+            for (int k : new int[] {3, 11, 20}) {
+                int[] continued = java.util.Arrays.copyOf(prompt, prompt.length + k);
+                System.arraycopy(whole.ids(), 0, continued, prompt.length, k);
+                Collector rest = new Collector();
+                scheduler.submit(new SequenceRequest(continued, sampled, new GenerationLimits(tokens - k, 512),
+                        List.of(), k), rest);
+                GenerationResult r = rest.done.get(60, TimeUnit.SECONDS);
+                assertArrayEquals(java.util.Arrays.copyOfRange(whole.ids(), k, tokens), r.ids(), "resumed at " + k);
+            }
+            // without the skip the continuation would draw the first random numbers again: a different stream
+            Collector fresh = new Collector();
+            int[] continued = java.util.Arrays.copyOf(prompt, prompt.length + 11);
+            System.arraycopy(whole.ids(), 0, continued, prompt.length, 11);
+            scheduler.submit(new SequenceRequest(continued, sampled, new GenerationLimits(tokens - 11, 512),
+                    List.of(), 0), fresh);
+            assertFalse(java.util.Arrays.equals(java.util.Arrays.copyOfRange(whole.ids(), 11, tokens),
+                    fresh.done.get(60, TimeUnit.SECONDS).ids()), "a fresh stream should differ somewhere");
         }
     }
 
