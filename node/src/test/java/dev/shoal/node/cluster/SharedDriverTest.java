@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Two nodes of one host sharing one media driver ({@code shoal driver}, {@code shoal.cluster.aeron-dir}): a model
  * split tensor ×2 over them gives the single-node greedy tokens over {@code aeron:ipc}, and neither node launched a
- * driver of its own.
+ * driver of its own; when one node is killed mid-stream, the other finishes the stream alone with the same tokens.
  */
 class SharedDriverTest {
 
@@ -26,7 +26,7 @@ class SharedDriverTest {
     Path dir;
 
     @Test
-    void twoNodesSharingTheHostsDriverShouldServeATensorSplit() throws Exception {
+    void twoNodesSharingTheHostsDriverShouldServeATensorSplitOverIpcAndOutliveAKilledPeer() throws Exception {
         Path shm = Path.of("/dev/shm");
         Path driverDir = (Files.isDirectory(shm) && Files.isWritable(shm) ? shm : dir)
                 .resolve("shoal-test-host-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
@@ -36,8 +36,10 @@ class SharedDriverTest {
              ClusterFixture cluster = new ClusterFixture(dir, models, """
                      shoal.engine { threads = 1, context-length = 512, max-batch = 4 }
                      shoal.memory.budget = "2 GiB"
-                     shoal.cluster { peer-timeout = 5 s, aeron-dir = "%s" }
-                     shoal.placement.models { stories260K { mode = tensor } }
+                     shoal.cluster { peer-timeout = 2 s, aeron-dir = "%s" }
+                     shoal.placement { settle-timeout = 15 s, models { stories260K { mode = tensor } } }
+                     pekko.cluster.failure-detector.acceptable-heartbeat-pause = 2 s
+                     pekko.cluster.split-brain-resolver.stable-after = 3 s
                      """.formatted(driverDir.toString().replace("\\\\", "/")))) {
             driver.awaitLine(l -> l.startsWith("shoal driver ready"), Duration.ofSeconds(60));
             NodeProcess a = cluster.start("a", "");
@@ -64,6 +66,17 @@ class SharedDriverTest {
                     assertEquals(List.of(), own);
                 }
             }
+
+            // b is killed mid-stream while its publications sit in the driver a still uses: a notices within the
+            // peer timeout, places the model on itself alone and the stream ends with the same greedy tokens
+            int tokens = 300;
+            String longer = cluster.greedyText("stories260K", "Once upon a time", tokens);
+            ClusterFixture.Streamed streamed = cluster.streamCompletion(a, "stories260K", "Once upon a time", tokens,
+                    5, b::kill);
+            assertTrue(streamed.chunks() > 5, "the stream ended before b could be killed");
+            assertTrue(streamed.done(), () -> "no [DONE]: " + streamed.text() + cluster.logs());
+            assertEquals(longer, streamed.text(), cluster::logs);
+            cluster.awaitMembers(a, List.of("a"), Duration.ofSeconds(60));
         } finally {
             // the driver process is killed, so its directory (log buffers in memory) is ours to remove
             if (Files.exists(driverDir)) {
