@@ -37,7 +37,7 @@ public enum IdleMode {
      * driver that is off the data path: a host's shared driver whose nodes exchange data over {@code aeron:ipc}
      * (publishers write straight into the log buffers subscribers read), where the driver merely keeps clients,
      * publisher limits and heartbeats going. A spinning or yielding driver there takes time from the compute
-     * threads on the same cores: tensor ×2 over IPC went from 1.55× to 1.77× one node with this mode
+     * threads on the same cores: tensor ×2 over IPC went from 1.52–1.53× to 1.70–1.77× one node with this mode
      * (docs/BENCHMARKS.md). Over UDP it would add up to a millisecond to every message.
      */
     SLEEPING;

@@ -99,7 +99,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     @Override
     public List<LoadedModel> loaded() {
         List<LoadedModel> out = new ArrayList<>(local.loaded());
-        Map<String, Long> sliceBytes = new java.util.TreeMap<>();
+        Map<String, Long> sliceBytes = new HashMap<>();
         for (ShardHost.Loaded l : host.slices()) {
             sliceBytes.merge(l.fileName(), l.reservedBytes(), Long::sum);
         }

@@ -176,8 +176,6 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         int loaded;
         int connected;
         int inFlight;
-        /** When the last request on this instance ended (or it became ready). */
-        long idleSince = System.nanoTime();
         /** The keep-alive of the latest request routed here (or the default): negative or null = for ever. */
         Duration keepAlive;
         String detail;
@@ -465,7 +463,6 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         if (key.startsWith(INSTANCE_PREFIX)) {
             Placed p = byInstance.get(key.substring(INSTANCE_PREFIX.length()));
             if (p != null && p.inFlight > 0 && --p.inFlight == 0) {
-                p.idleSince = System.nanoTime();
                 armIdle(p);
             }
         } else if (key.startsWith(NODE_PREFIX)) {
@@ -514,7 +511,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             NodeId a = NodeId.of(l.a());
             NodeId b = NodeId.of(l.b());
             if (nodes.stream().anyMatch(n -> n.node().equals(a)) && nodes.stream().anyMatch(n -> n.node().equals(b))) {
-                m = m.with(a, b, new Link(Math.round(l.roundTripMicros()), Math.round(l.bytesPerSecond())));
+                m = m.with(a, b, asPlannerLink(l));
             }
         }
         return m;
@@ -696,7 +693,6 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         }
         if (++p.connected == p.workers.size()) {
             p.state = State.READY;
-            p.idleSince = System.nanoTime();
             timers.cancel("load-" + p.instanceId);
             getContext().getLog().info("[{}] instance {} ready on {}", p.model, p.instanceId,
                     p.positions.stream().map(NodeProfile::nodeName).toList());
@@ -871,8 +867,11 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     }
 
     private boolean fast(ClusterState.Link l) {
-        return l.roundTripMicros() * 1000 <= settings.fastLinkRoundTrip().toNanos()
-                && l.bytesPerSecond() >= settings.fastLinkBytesPerSecond();
+        return asPlannerLink(l).isFast(planner.settings());
+    }
+
+    private static Link asPlannerLink(ClusterState.Link l) {
+        return new Link(Math.round(l.roundTripMicros()), Math.round(l.bytesPerSecond()));
     }
 
     /**

@@ -88,7 +88,8 @@ class ClusterMessageSerializationTest {
 
     static Stream<Object> messages() {
         InstanceWiring wiring = new InstanceWiring(7, List.of(2, 1), List.of(new DataAddress("127.0.0.1", 40001),
-                new DataAddress("127.0.0.1", 40002, "/dev/shm/shoal-host#4242@1764130000000"), new DataAddress("127.0.0.1", 40003)));
+                new DataAddress("127.0.0.1", 40002, "/dev/shm/shoal-host#4242@1764130000000"),
+                new DataAddress("127.0.0.1", 40003)));
         List<Slice> slices = List.of(new Slice(0, 3, 0, 2, 0, 96, 0, 256), new Slice(0, 3, 2, 4, 96, 172, 256, 512),
                 new Slice(3, 5, 0, 4, 0, 172, 0, 512));
         ShardSpec spec = new ShardSpec("stories260K-1-abc", "stories260K", "stories260K.gguf",
@@ -128,7 +129,8 @@ class ClusterMessageSerializationTest {
                 new PlacementCoordinator.GetInstances(kit.<PlacementCoordinator.Instances>createTestProbe().ref()),
                 new PlacementCoordinator.Instances(List.of(new ClusterState.Instance("stories260K", "tensor", "ready",
                         List.of(new ClusterState.Slice("node-a", 0, 0, "layers [0,5)", 1000)), null, "ipc")),
-                        List.of(profile()), List.of(new ClusterState.Link("node-a", "node-b", 61.5, 1.2e9, 1_764_130_000_000L))),
+                        List.of(profile()),
+                        List.of(new ClusterState.Link("node-a", "node-b", 61.5, 1.2e9, 1_764_130_000_000L))),
                 new NodeAgent.ProbeLink(7, profile(), agent, kit.<NodeAgent.LinkResult>createTestProbe().ref()),
                 new NodeAgent.StartResponder(7, "127.0.0.1", 40123,
                         kit.<NodeAgent.ResponderReady>createTestProbe().ref()),
