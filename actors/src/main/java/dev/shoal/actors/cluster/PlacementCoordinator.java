@@ -176,7 +176,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         int loaded;
         int connected;
         int inFlight;
-        /** The keep-alive of the latest request routed here (or the default): negative or null = for ever. */
+        /** The keep-alive of the latest request routed here; null = the coordinator's default. */
         Duration keepAlive;
         String detail;
 
@@ -425,7 +425,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private void serve(Placed p, Route r) {
         if (p.distributed()) {
             p.inFlight++;
-            p.keepAlive = r.keepAlive() != null ? r.keepAlive() : keepAlive;
+            p.keepAlive = r.keepAlive();
             timers.cancel(IDLE_PREFIX + p.instanceId);
             r.replyTo().tell(new RouteReply.ServeDistributed(p.workers.getFirst(), INSTANCE_PREFIX + p.instanceId));
             return;
@@ -802,7 +802,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
      * places the model again.
      */
     private void armIdle(Placed p) {
-        Duration ka = p.keepAlive != null ? p.keepAlive : keepAlive;
+        Duration ka = keepAliveOf(p);
         if (ka == null || ka.isNegative() || ka.compareTo(LONGEST_IDLE_TIMER) > 0) {
             return;
         }
@@ -816,9 +816,14 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     private Behavior<Command> onIdleCheck(IdleCheck c) {
         Placed p = byInstance.get(c.instanceId());
         if (p != null && p.state == State.READY && p.inFlight == 0) {
-            unloadIdle(p, p.keepAlive != null ? p.keepAlive : keepAlive);
+            unloadIdle(p, keepAliveOf(p));
         }
         return this;
+    }
+
+    /** The instance's keep-alive: its latest request's, else the default; null or negative = for ever. */
+    private Duration keepAliveOf(Placed p) {
+        return p.keepAlive != null ? p.keepAlive : keepAlive;
     }
 
     private void unloadIdle(Placed p, Duration ka) {
