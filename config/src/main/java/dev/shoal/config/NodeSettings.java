@@ -111,7 +111,8 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.duration("shoal.placement.fast-link.max-round-trip", Duration.ofNanos(1000), Duration.ofSeconds(10)),
                 r.bytes("shoal.placement.fast-link.min-bandwidth", 1,
                         "a throughput in bytes per second, e.g. \"1 GB\" or \"200 MB\""),
-                r.durationOrOff("shoal.placement.link-reprobe-interval", Duration.ofSeconds(10), Duration.ofDays(7)));
+                r.durationOrOff("shoal.placement.link-reprobe-interval", Duration.ofSeconds(10), Duration.ofDays(7)),
+                r.bool("shoal.placement.fetch-slices"));
     }
 
     private static List<PlacementSettings.PinSettings> pins(ConfigReader r, String path) {

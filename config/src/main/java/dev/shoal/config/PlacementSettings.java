@@ -17,10 +17,13 @@ import java.util.Set;
  * @param fastLinkBytesPerSecond most this and its throughput at least this
  * @param linkReprobeInterval    how often the links between the nodes are measured again (a cable unplugged, a
  *                               laptop undocked), or null for only when a node joins
+ * @param fetchSlices            whether a node without the model file may hold a slice of a split model, fetching
+ *                               the slice's bytes from a node that has the file (a whole replica always runs from
+ *                               the node's own copy)
  */
 public record PlacementSettings(ModelPlacement defaults, Map<String, ModelPlacement> models, Duration loadTimeout,
                                 Duration settleTimeout, Duration fastLinkRoundTrip, long fastLinkBytesPerSecond,
-                                Duration linkReprobeInterval) {
+                                Duration linkReprobeInterval, boolean fetchSlices) {
 
     public static final Set<String> MODES = Set.of("auto", "replicas", "pipeline", "tensor", "hybrid");
 

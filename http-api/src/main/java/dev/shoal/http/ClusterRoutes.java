@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The cluster as JSON: {@code GET /cluster/state} (members, their capabilities, the placed model instances) and
  * {@code GET /cluster/placement/preview?model=NAME[&mode=MODE]} (what placing a model would do, without loading
- * it). Errors are the node's own endpoints' shape (OpenAI's {@code {"error":{...}}}); a cluster view that fails
+ * it), and the model-file bytes peers fetch slices from ({@link ModelFileRoutes}). Errors are the node's own endpoints' shape (OpenAI's {@code {"error":{...}}}); a cluster view that fails
  * or does not answer within {@link #TIMEOUT} is a 503, never a hang.
  */
 public final class ClusterRoutes {
@@ -65,7 +65,8 @@ public final class ClusterRoutes {
                         ask("state", cluster::state, ClusterRoutes::stateResponse)))),
                 path(PathMatchers.segment("cluster").slash("placement").slash("preview"), () -> get(() ->
                         parameterOptional("model", model -> parameterOptional("mode", mode ->
-                                preview(cluster, model, mode))))));
+                                preview(cluster, model, mode))))),
+                ModelFileRoutes.create(cluster.modelsDir()));
     }
 
     /** For a node that runs without a cluster view: every {@code /cluster} path answers 404 saying so. */
@@ -234,6 +235,9 @@ public final class ClusterRoutes {
             o.put("slice", s.slice());
             o.put("bytes", s.bytes());
             o.put("memory", bytes(s.bytes()));
+            // where the slice's weights come from: the node's own file, or fetched from a node that has it
+            o.put("weights", s.weightsFrom() == null ? "own file" : s.weightsFrom().isEmpty()
+                    ? "to fetch, but no reachable node has the file" : "fetched from " + s.weightsFrom());
         }
     }
 

@@ -33,9 +33,9 @@ class ClusterRoutesTest {
     static final String PREVIEW = "/cluster/placement/preview";
 
     static final Slice STAGE_0 = new Slice("node-a", 0, 0, "layers [0,18) heads [0,8) ffn [0,12288) vocab all",
-            5L << 30);
+            5L << 30, null);
     static final Slice STAGE_1 = new Slice("node-b", 1, 0, "layers [18,36) heads [0,8) ffn [0,12288) vocab all",
-            (5L << 30) + (512L << 20));
+            (5L << 30) + (512L << 20), "node-a");
 
     static final ClusterState CLUSTER = new ClusterState("node-a", "node-b",
             List.of(new Member("node-a", "pekko://shoal@10.0.0.1:25520", "up", true, List.of("inference", "dc-a"),
@@ -59,9 +59,9 @@ class ClusterRoutesTest {
               {"model":"qwen3-8b-q8_0","mode":"pipeline","state":"ready","detail":null,"transport":"udp",
                "slices":[
                 {"node":"node-a","stage":0,"rank":0,"slice":"layers [0,18) heads [0,8) ffn [0,12288) vocab all",
-                 "bytes":5368709120,"memory":"5.0 GiB"},
+                 "bytes":5368709120,"memory":"5.0 GiB","weights":"own file"},
                 {"node":"node-b","stage":1,"rank":0,"slice":"layers [18,36) heads [0,8) ffn [0,12288) vocab all",
-                 "bytes":5905580032,"memory":"5.5 GiB"}]},
+                 "bytes":5905580032,"memory":"5.5 GiB","weights":"fetched from node-a"}]},
               {"model":"llama-70b","mode":"tensor","state":"failed","detail":"node-c left the cluster","transport":"udp",
                "slices":[]}],
              "links":[
@@ -100,7 +100,7 @@ class ClusterRoutesTest {
         assertEquals(List.of("memory_budget_bytes", "memory_budget", "used_bytes", "used", "cores", "model_files"),
                 fields(body.at("/members/0/capabilities")));
         assertEquals(List.of("model", "mode", "state", "detail", "transport", "slices"), fields(body.at("/instances/0")));
-        assertEquals(List.of("node", "stage", "rank", "slice", "bytes", "memory"),
+        assertEquals(List.of("node", "stage", "rank", "slice", "bytes", "memory", "weights"),
                 fields(body.at("/instances/0/slices/0")));
     }
 
@@ -124,9 +124,9 @@ class ClusterRoutesTest {
                 {"model":"qwen3-8b-q8_0","fits":true,"mode":"pipeline",
                  "slices":[
                   {"node":"node-a","stage":0,"rank":0,"slice":"layers [0,18) heads [0,8) ffn [0,12288) vocab all",
-                   "bytes":5368709120,"memory":"5.0 GiB"},
+                   "bytes":5368709120,"memory":"5.0 GiB","weights":"own file"},
                   {"node":"node-b","stage":1,"rank":0,"slice":"layers [18,36) heads [0,8) ffn [0,12288) vocab all",
-                   "bytes":5905580032,"memory":"5.5 GiB"}],
+                   "bytes":5905580032,"memory":"5.5 GiB","weights":"fetched from node-a"}],
                  "description":"pipeline of 2 stages: node-a layers 0-17, node-b layers 18-35",
                  "total_bytes":11274289152,"total_memory":"10.5 GiB"}
                 """), body);

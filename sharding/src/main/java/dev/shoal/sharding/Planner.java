@@ -15,7 +15,8 @@ import java.util.Set;
  *
  * <p>Modes:
  * <ul>
- *   <li>{@code REPLICAS}: the whole model on every node that can hold it, most free memory first;</li>
+ *   <li>{@code REPLICAS}: the whole model on every node that has its file and can hold it, most free memory
+ *       first;</li>
  *   <li>{@code PIPELINE}: one stage per node, contiguous layer ranges sized by free memory;</li>
  *   <li>{@code TENSOR}: one rank per node over every layer, if the split divides (see {@link TensorSplit});</li>
  *   <li>{@code HYBRID}: tensor groups of mutually fast-linked nodes ({@link FastGroups}), a pipeline across the
@@ -67,6 +68,10 @@ public final class Planner {
     private Placement split(ModelShape model, List<List<NodeCapability>> units, PlacementRequest request,
                             Shape shape) {
         List<NodeCapability> all = units.stream().flatMap(List::stream).toList();
+        if (all.size() == 1 && !all.getFirst().hasModelFile(model.name())) {
+            // one node holds it all: that is a whole copy, which runs from the node's own file
+            return replicas(model, all, request);
+        }
         Optional<Rejection> tooLittle = shortfall(model, all, request);
         if (tooLittle.isPresent()) {
             return tooLittle.get();
@@ -137,14 +142,23 @@ public final class Planner {
         return last;
     }
 
-    /** Every node that holds a whole copy, most free first. */
+    /**
+     * Every node that has the model file and can hold a whole copy, most free first. A replica runs from the node's
+     * own file (a node without it may take a slice of a split, fetching the slice's bytes, but not a whole copy).
+     */
     private Placement replicas(ModelShape model, List<NodeCapability> ordered, PlacementRequest request) {
         MemoryNeed need = RankMemory.of(model, model.wholeSlice(), request.contextLength(), request.maxBatch(),
                 settings.overheadBytes());
-        List<NodeId> fit = ordered.stream().filter(n -> n.freeBytes() >= need.total()).map(NodeCapability::node)
+        List<NodeCapability> holders = ordered.stream().filter(n -> n.hasModelFile(model.name())).toList();
+        if (holders.isEmpty()) {
+            return new Rejection("a whole copy of " + model.name() + " runs from a node's own file, and "
+                    + (ordered.size() == 1 ? "the node does not have it" : "none of the " + ordered.size()
+                    + " nodes has it"), Cause.NO_NODES);
+        }
+        List<NodeId> fit = holders.stream().filter(n -> n.freeBytes() >= need.total()).map(NodeCapability::node)
                 .toList();
         if (fit.isEmpty()) {
-            NodeCapability most = ordered.getFirst();
+            NodeCapability most = holders.getFirst();
             int decimals = Gib.decimalsToTell(need.total(), most.freeBytes());
             return new Rejection("no node can hold a whole copy of " + model.name() + ": it needs "
                     + need.describe(decimals) + ", the most free is " + Gib.of(most.freeBytes(), decimals) + " on "

@@ -42,11 +42,21 @@ final class Fixtures {
         return ModelShape.synthetic(SyntheticShape.named("tiny"), type);
     }
 
+    /** Every fixture model's file name: the fixture fleets have all of them on disk unless a test says otherwise. */
+    static final java.util.Set<String> ALL_FILES = java.util.Set.of("llama-3.2-1b", "llama-3.1-8b", "llama-3.1-70b",
+            "tiny");
+
+    /** A node with nothing used that has every fixture model's file. */
     static NodeCapability node(String id, double gib) {
+        return new NodeCapability(NodeId.of(id), (long) (gib * GIB), 0, 1, ALL_FILES);
+    }
+
+    /** A node with nothing used and no model file: it may take slices of a split (fetching them), no replica. */
+    static NodeCapability withoutFiles(String id, double gib) {
         return NodeCapability.of(id, (long) (gib * GIB));
     }
 
-    /** Nodes mac-a, mac-b, … with these budgets in GiB, nothing used. */
+    /** Nodes mac-a, mac-b, … with these budgets in GiB, nothing used, every fixture model's file on each. */
     static List<NodeCapability> macs(double... gib) {
         List<NodeCapability> nodes = new ArrayList<>();
         for (int i = 0; i < gib.length; i++) {

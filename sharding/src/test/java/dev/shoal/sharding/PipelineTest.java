@@ -1,5 +1,6 @@
 package dev.shoal.sharding;
 
+import static dev.shoal.sharding.Fixtures.ALL_FILES;
 import static dev.shoal.sharding.Fixtures.GIB;
 import static dev.shoal.sharding.Fixtures.ids;
 import static dev.shoal.sharding.Fixtures.layerRanges;
@@ -87,8 +88,8 @@ class PipelineTest {
     @Test
     void shouldGiveABusyNodeFewerLayers() {
         List<NodeCapability> nodes = List.of(
-                new NodeCapability(NodeId.of("a"), 32 * GIB, 16 * GIB, 8, Set.of()),
-                new NodeCapability(NodeId.of("b"), 32 * GIB, 0, 8, Set.of()));
+                new NodeCapability(NodeId.of("a"), 32 * GIB, 16 * GIB, 8, ALL_FILES),
+                new NodeCapability(NodeId.of("b"), 32 * GIB, 0, 8, ALL_FILES));
         Placement.Pipeline p = pipeline(llama8b(GgmlType.F16), nodes);
         assertEquals(ids("b", "a"), p.nodes());
         assertTrue(p.stages().get(0).slice().layerCount() > p.stages().get(1).slice().layerCount());

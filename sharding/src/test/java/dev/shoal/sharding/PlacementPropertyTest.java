@@ -144,7 +144,10 @@ class PlacementPropertyTest {
         assertTrue(outcomes.get(PlacementMode.REPLICAS)[0] > 50);
     }
 
-    /** The explicit modes answer with their own shape over every node; replicas take every node that fits. */
+    /**
+     * The explicit modes answer with their own shape over every node; replicas take every node that has the file and
+     * fits.
+     */
     private static void checkShape(Case c, Placement.Plan plan) {
         int n = c.nodes().size();
         switch (c.request().mode()) {
@@ -156,7 +159,8 @@ class PlacementPropertyTest {
             }
             case REPLICAS -> {
                 Placement.Replicas r = assertInstanceOf(Placement.Replicas.class, plan);
-                long fit = c.nodes().stream().filter(x -> x.freeBytes() >= r.memory().total()).count();
+                long fit = c.nodes().stream().filter(x -> x.hasModelFile(c.model().name()))
+                        .filter(x -> x.freeBytes() >= r.memory().total()).count();
                 assertEquals(fit, r.nodes().size());
             }
             case PIPELINE -> assertEquals(n, assertInstanceOf(Placement.Pipeline.class, plan).stages().size());

@@ -1,5 +1,6 @@
 package dev.shoal.sharding;
 
+import static dev.shoal.sharding.Fixtures.ALL_FILES;
 import static dev.shoal.sharding.Fixtures.GIB;
 import static dev.shoal.sharding.Fixtures.id;
 import static dev.shoal.sharding.Fixtures.ids;
@@ -101,7 +102,7 @@ class PlanDiffTest {
     void shouldMoveWhenANodeNoLongerHasTheMemory() {
         List<NodeCapability> before = macs(16, 16);
         List<NodeCapability> after = List.of(before.get(0),
-                new NodeCapability(id("mac-b"), 16 * GIB, 12 * GIB, 1, Set.of()));
+                new NodeCapability(id("mac-b"), 16 * GIB, 12 * GIB, 1, ALL_FILES));
         PlanDiff d = PlanDiff.compare(auto(SMALL, before), auto(SMALL, after), after, S);
         assertEquals(new PlanDiff(Decision.ADOPT, "the current plan no longer fits node mac-b (needs 6.5 GiB, 4.0 GiB"
                 + " free)", ids("mac-b")), d);

@@ -73,7 +73,9 @@ public record ClusterState(String self, String leader, List<Member> members, Lis
      * @param rank  tensor rank within the stage (0 for replicas and pipeline)
      * @param slice the slice in the engine's notation (layers, KV heads, FFN columns, vocabulary rows)
      * @param bytes memory the slice takes with its KV cache
+     * @param weightsFrom null when the node reads the slice from its own copy of the model file; else the node it
+     *                    fetches the slice's bytes from (empty when no node that has the file is reachable)
      */
-    public record Slice(String node, int stage, int rank, String slice, long bytes) {
+    public record Slice(String node, int stage, int rank, String slice, long bytes, String weightsFrom) {
     }
 }

@@ -20,4 +20,12 @@ public interface ClusterView {
      *         {@link PlacementPreview.Unavailable}
      */
     CompletionStage<PlacementPreview> preview(String model, String mode);
+
+    /**
+     * The directory whose model files this node lends to peers that hold a slice of a model without having its
+     * file ({@code GET /cluster/model-file}); null when it lends none.
+     */
+    default java.nio.file.Path modelsDir() {
+        return null;
+    }
 }

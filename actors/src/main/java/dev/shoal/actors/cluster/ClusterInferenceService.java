@@ -80,6 +80,11 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     }
 
     @Override
+    public java.nio.file.Path modelsDir() {
+        return local.modelsDir();
+    }
+
+    @Override
     public List<ModelEntry> models() {
         return local.models();
     }

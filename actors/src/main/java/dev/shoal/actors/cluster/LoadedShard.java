@@ -21,6 +21,10 @@ import java.util.function.Consumer;
  */
 final class LoadedShard implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoadedShard.class);
+    /** The longest one fetch request may take: a whole matrix window (a vocabulary's embedding, say) over a LAN. */
+    private static final Duration FETCH_REQUEST_TIMEOUT = Duration.ofMinutes(10);
+
     private final Arena arena;
     private final WorkerPool pool;
     final long bytes;
@@ -40,9 +44,32 @@ final class LoadedShard implements AutoCloseable {
         this.template = template;
     }
 
-    /** Reads the slice from the node's copy of the model file and opens this position's Aeron channels. */
+    /**
+     * Reads the slice from the node's copy of the model file — or, when the node has none and the plan names a node
+     * that has it ({@link ShardSpec#fetchFrom()}), from a scratch file holding just the slice's bytes fetched from
+     * there, deleted once the slice is in memory — and opens this position's Aeron channels.
+     */
     static LoadedShard load(ShardSpec spec, ShardHost host, Consumer<RuntimeException> onFailure) throws IOException {
-        Path path = host.modelsDir().resolve(spec.fileName());
+        Path own = host.modelsDir().resolve(spec.fileName());
+        if (java.nio.file.Files.isRegularFile(own) || spec.fetchFrom().isEmpty()) {
+            return load(spec, host, own, onFailure);
+        }
+        Path scratch = SliceFetch.scratchFor(host.modelsDir(), spec.entityId());
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(10)).build()) {
+            SliceFetch fetch = new SliceFetch(http, spec.fetchFrom(), spec.fileName(), FETCH_REQUEST_TIMEOUT);
+            long start = System.nanoTime();
+            fetch.fetch(spec.slice(), scratch);
+            LOG.info("{}: fetched {} MiB of {} from {} in {} ms", spec.entityId(), fetch.fetchedBytes() >> 20,
+                    spec.fileName(), spec.fetchFrom(), (System.nanoTime() - start) / 1_000_000);
+            return load(spec, host, scratch, onFailure);
+        } finally {
+            java.nio.file.Files.deleteIfExists(scratch);
+        }
+    }
+
+    private static LoadedShard load(ShardSpec spec, ShardHost host, Path path, Consumer<RuntimeException> onFailure)
+            throws IOException {
         Arena arena = Arena.ofShared();
         WorkerPool pool = null;
         try (GgufFile file = GgufFile.open(path)) {

@@ -489,8 +489,10 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                     Placement.Rejection.Cause.NO_NODES);
         }
         if (configured.maxNodes() > 0 && nodes.size() > configured.maxNodes()) {
+            String file = fileName;
             nodes = nodes.stream().sorted(Comparator.comparingLong(NodeCapability::freeBytes).reversed()
-                    .thenComparing(NodeCapability::node)).limit(configured.maxNodes()).toList();
+                    .thenComparing(n -> !n.hasModelFile(file)).thenComparing(NodeCapability::node))
+                    .limit(configured.maxNodes()).toList();
         }
         LinkMatrix links = linkMatrix(nodes);
         int ctx = Math.min(contextLength, shape.context());
@@ -531,7 +533,11 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         return new ManualPlacement(pins);
     }
 
-    /** Reachable nodes holding {@code fileName}, with what other placements take counted as used. */
+    /**
+     * Reachable nodes holding {@code fileName} — and, when slices may be fetched ({@code shoal.placement.fetch-slices})
+     * and some reachable node holds the file, the reachable nodes without it too (the planner gives them slices of a
+     * split, never a whole replica) — with what other placements take counted as used.
+     */
     private List<NodeCapability> capabilities(String fileName, Placed excluded) {
         Map<String, Long> used = new HashMap<>();
         for (Placed p : byModel.values()) {
@@ -542,14 +548,39 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 used.merge(a.node().value(), a.memory().total(), Long::sum);
             }
         }
+        boolean fetchable = settings.fetchSlices() && holder(fileName, List.of()) != null;
         List<NodeCapability> nodes = new ArrayList<>();
         for (NodeProfile n : profiles.values()) {
-            if (usable(n) && n.modelFiles().contains(fileName)) {
+            if (usable(n) && (fetchable || n.modelFiles().contains(fileName))) {
                 nodes.add(new NodeCapability(NodeId.of(n.nodeName()), n.memoryBudgetBytes(),
                         n.usedBytes() + used.getOrDefault(n.nodeName(), 0L), n.cores(), Set.copyOf(n.modelFiles())));
             }
         }
         return nodes;
+    }
+
+    /**
+     * A reachable node that has {@code fileName}, for nodes without it to fetch their slices from: one of
+     * {@code preferred} if any has it (it reads the file anyway), else the first in address order; null when none.
+     */
+    private NodeProfile holder(String fileName, List<NodeProfile> preferred) {
+        for (NodeProfile n : preferred) {
+            if (usable(n) && n.modelFiles().contains(fileName)) {
+                return n;
+            }
+        }
+        return profiles.values().stream().filter(n -> usable(n) && n.modelFiles().contains(fileName))
+                .min(java.util.Comparator.comparing(NodeProfile::address)).orElse(null);
+    }
+
+    /** Where the node named {@code node} gets the weights of its slice: null from its own file, else the holder. */
+    private String weightsFrom(String node, String fileName, List<NodeProfile> inPlan) {
+        NodeProfile p = profiles.values().stream().filter(n -> n.nodeName().equals(node)).findFirst().orElse(null);
+        if (p == null || p.modelFiles().contains(fileName)) {
+            return null;
+        }
+        NodeProfile h = holder(fileName, inPlan);
+        return h == null ? "" : h.nodeName();
     }
 
     private boolean usable(NodeProfile n) {
@@ -659,11 +690,14 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         p.state = State.LOADING;
         List<Assignment> assignments = p.plan.assignments();
         var wiring = InstanceWirings.of(p.number, p.plan, p.positions);
+        NodeProfile holder = holder(p.fileName, p.positions);
         for (int i = 0; i < assignments.size(); i++) {
-            ShardSpec spec = new ShardSpec(p.instanceId, p.model, p.fileName, p.positions.get(i).address(), i,
+            NodeProfile at = p.positions.get(i);
+            String fetchFrom = at.modelFiles().contains(p.fileName) || holder == null ? "" : holder.httpBaseUrl();
+            ShardSpec spec = new ShardSpec(p.instanceId, p.model, p.fileName, at.address(), i,
                     assignments.stream().map(Assignment::slice).toList(), wiring,
                     Math.min(contextLength, p.shape.context()), maxBatch, maxQueue,
-                    assignments.get(i).memory().total());
+                    assignments.get(i).memory().total(), fetchFrom);
             sharding.entityRefFor(ShardWorker.KEY, spec.entityId())
                     .tell(new ShardWorker.Load(spec, getContext().getSelf()));
         }
@@ -971,7 +1005,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         v.replyTo().tell(switch (placement) {
             case Placement.Rejection r -> new PlacementPreview.Rejected(v.model(), r.reason(),
                     r.cause().name().toLowerCase(Locale.ROOT));
-            case Placement.Plan p -> new PlacementPreview.Plan(v.model(), kind(p), slices(p), p.describe());
+            case Placement.Plan p -> new PlacementPreview.Plan(v.model(), kind(p),
+                    slices(p, node -> weightsFrom(node, v.fileName(), profilesOf(p))), p.describe());
         });
         return this;
     }
@@ -984,7 +1019,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         };
         String transport = p.plan instanceof Placement.Replicas || p.positions.size() < 2 ? "none"
                 : InstanceWirings.of(p.number, p.plan, p.positions).overIpc() ? "ipc" : "udp";
-        return new ClusterState.Instance(p.model, kind(p.plan), state, slices(p.plan), p.detail, transport);
+        return new ClusterState.Instance(p.model, kind(p.plan), state,
+                slices(p.plan, node -> weightsFrom(node, p.fileName, p.positions)), p.detail, transport);
     }
 
     static String kind(Placement.Plan p) {
@@ -996,23 +1032,24 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         };
     }
 
-    static List<ClusterState.Slice> slices(Placement.Plan p) {
+    /** @param weightsFrom by node name: null when it reads its own file, else the node it fetches its slice from */
+    static List<ClusterState.Slice> slices(Placement.Plan p, java.util.function.Function<String, String> weightsFrom) {
         List<ClusterState.Slice> out = new ArrayList<>();
         switch (p) {
             case Placement.Replicas r -> r.nodes().forEach(n -> out.add(new ClusterState.Slice(n.value(), 0, 0,
-                    r.slice().toString(), r.memory().total())));
+                    r.slice().toString(), r.memory().total(), weightsFrom.apply(n.value()))));
             case Placement.Pipeline pl -> {
                 for (int s = 0; s < pl.stages().size(); s++) {
                     var st = pl.stages().get(s);
                     out.add(new ClusterState.Slice(st.node().value(), s, 0, st.slice().toString(),
-                            st.memory().total()));
+                            st.memory().total(), weightsFrom.apply(st.node().value())));
                 }
             }
             case Placement.Tensor t -> {
                 for (int r = 0; r < t.ranks().size(); r++) {
                     var rk = t.ranks().get(r);
                     out.add(new ClusterState.Slice(rk.node().value(), 0, r, rk.slice().toString(),
-                            rk.memory().total()));
+                            rk.memory().total(), weightsFrom.apply(rk.node().value())));
                 }
             }
             case Placement.Hybrid h -> {
@@ -1020,7 +1057,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                     for (int r = 0; r < h.stages().get(s).size(); r++) {
                         var rk = h.stages().get(s).get(r);
                         out.add(new ClusterState.Slice(rk.node().value(), s, r, rk.slice().toString(),
-                                rk.memory().total()));
+                                rk.memory().total(), weightsFrom.apply(rk.node().value())));
                     }
                 }
             }

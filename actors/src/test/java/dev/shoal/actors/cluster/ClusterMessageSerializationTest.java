@@ -94,7 +94,7 @@ class ClusterMessageSerializationTest {
                 new Slice(3, 5, 0, 4, 0, 172, 0, 512));
         ShardSpec spec = new ShardSpec("stories260K-1-abc", "stories260K", "stories260K.gguf",
                 "pekko://shoal@127.0.0.1:25521", 1, slices, wiring,
-                256, 4, 16, 270_398_720L);
+                256, 4, 16, 270_398_720L, "http://127.0.0.1:52415");
         Prompt chat = new Prompt.Chat(List.of(ChatMessage.system("be brief"), ChatMessage.user("hello")));
         return Stream.of(
                 new StreamEvent.Started(12),
@@ -128,7 +128,7 @@ class ClusterMessageSerializationTest {
                 new PlacementCoordinator.InstanceBroken("stories260K-1-abc", "rank 1 silent"),
                 new PlacementCoordinator.GetInstances(kit.<PlacementCoordinator.Instances>createTestProbe().ref()),
                 new PlacementCoordinator.Instances(List.of(new ClusterState.Instance("stories260K", "tensor", "ready",
-                        List.of(new ClusterState.Slice("node-a", 0, 0, "layers [0,5)", 1000)), null, "ipc")),
+                        List.of(new ClusterState.Slice("node-a", 0, 0, "layers [0,5)", 1000, null)), null, "ipc")),
                         List.of(profile()),
                         List.of(new ClusterState.Link("node-a", "node-b", 61.5, 1.2e9, 1_764_130_000_000L))),
                 new NodeAgent.ProbeLink(7, profile(), agent, kit.<NodeAgent.LinkResult>createTestProbe().ref()),
@@ -145,7 +145,7 @@ class ClusterMessageSerializationTest {
                 new RouteReply.ServeDistributed(worker, "instance:stories260K-1-abc"),
                 new RouteReply.Unplaceable("needs 41.2 GiB, the 3 nodes have 38.0 GiB free"),
                 new PlacementPreview.Plan("stories260K", "tensor",
-                        List.of(new ClusterState.Slice("node-a", 0, 1, "layers [0,5)", 1000)), "tensor: ..."),
+                        List.of(new ClusterState.Slice("node-a", 0, 1, "layers [0,5)", 1000, "node-b")), "tensor: ..."),
                 new PlacementPreview.Rejected("big", "needs more", "memory"),
                 new PlacementPreview.Unavailable("x", "no node has it"));
     }

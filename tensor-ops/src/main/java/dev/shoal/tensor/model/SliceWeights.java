@@ -83,6 +83,24 @@ public record SliceWeights(ModelConfig config, Slice slice, Matrix tokenEmbeddin
         return n;
     }
 
+    /**
+     * Every matrix window this slice reads, each once: the layers' in order, then the token embedding and the output
+     * (skipped when it is a window of the embedding the slice keeps whole anyway).
+     */
+    public java.util.List<Matrix> matrices() {
+        java.util.List<Matrix> out = new java.util.ArrayList<>();
+        for (LayerWeights l : layers) {
+            out.addAll(java.util.List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()));
+        }
+        if (tokenEmbedding != null) {
+            out.add(tokenEmbedding);
+        }
+        if (output != null && (tokenEmbedding == null || !output.name().equals(tokenEmbedding.name()))) {
+            out.add(output);
+        }
+        return out;
+    }
+
     /** A copy of every matrix in memory owned by {@code arena}: the worker's resident memory is its slice. */
     public SliceWeights compact(Arena arena) {
         return mapMatrices(m -> m.compact(arena));

@@ -1,0 +1,204 @@
+package dev.shoal.actors.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shoal.actors.api.FileWindow;
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.gguf.TensorInfo;
+import dev.shoal.tensor.model.Matrix;
+import dev.shoal.tensor.model.ModelConfig;
+import dev.shoal.tensor.model.Slice;
+import dev.shoal.tensor.model.SliceWeights;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Makes a slice of a model loadable on a node that does not have the model file: fetches from a node that has it
+ * ({@code GET /cluster/model-file}, served by the HTTP layer) the file's header, its 1-D tensors (norms, biases,
+ * RoPE factors: a few KiB each) and the matrix windows the slice reads, into a sparse scratch file of the whole
+ * file's size. Everything the slice does not read stays a hole, so the scratch takes the slice's bytes on disk and
+ * the engine loads it exactly as from a full copy ({@code SliceWeights.load(...).compact(...)}); the caller deletes
+ * it once the slice is in memory.
+ *
+ * <p>Which windows a slice reads is not worked out here a second time: the slice is first "loaded" from the
+ * scratch file with only the header and the 1-D tensors present, which gives its matrices as windows onto the file
+ * (no matrix byte is read yet); their rows are what is fetched.
+ */
+public final class SliceFetch {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int BUFFER = 1 << 20;
+
+    private final HttpClient http;
+    private final String holder;
+    private final String fileName;
+    private final Duration timeout;
+    private long fetched;
+
+    /**
+     * @param holderBaseUrl the HTTP API of a node that has the file, {@code http://host:port}
+     * @param fileName      the file as the nodes name it (its path under the models directory, '/'-separated)
+     * @param timeout       the longest one request may take
+     */
+    public SliceFetch(HttpClient http, String holderBaseUrl, String fileName, Duration timeout) {
+        this.http = http;
+        this.holder = holderBaseUrl.endsWith("/") ? holderBaseUrl.substring(0, holderBaseUrl.length() - 1)
+                : holderBaseUrl;
+        this.fileName = fileName;
+        this.timeout = timeout;
+    }
+
+    /** Bytes fetched so far. */
+    public long fetchedBytes() {
+        return fetched;
+    }
+
+    /**
+     * Writes into {@code scratch} (created, or overwritten) what loading {@code slice} reads.
+     *
+     * @throws IOException naming the holder and what failed, when a request fails or the holder's file is not the
+     *                     model the slice was planned for (its header says so when it is opened)
+     */
+    public void fetch(Slice slice, Path scratch) throws IOException {
+        JsonNode info = getJson("/cluster/model-file/info?file=" + encode(fileName));
+        long size = info.path("size").asLong(-1);
+        long dataOffset = info.path("data_offset").asLong(-1);
+        if (size <= 0 || dataOffset <= 0 || dataOffset > size) {
+            throw new IOException(holder + " describes " + fileName + " as " + info + ": not a GGUF file's layout");
+        }
+        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE)) {
+            fetchInto(out, FileWindow.range(0, dataOffset));
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(scratch.toFile(), "rw")) {
+            raf.setLength(size);
+        }
+        List<FileWindow> small = new ArrayList<>();
+        try (GgufFile header = GgufFile.open(scratch)) {
+            if (header.dataStart() != dataOffset) {
+                throw new IOException(holder + "'s " + fileName + " header ends at " + header.dataStart()
+                        + ", not at " + dataOffset + " as it said");
+            }
+            for (TensorInfo t : header.tensors()) {
+                if (t.rank() == 1 && t.byteSize() > 0) {
+                    small.add(FileWindow.range(header.dataStart() + t.offset(), t.byteSize()));
+                }
+            }
+        }
+        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.WRITE)) {
+            for (FileWindow w : small) {
+                fetchInto(out, w);
+            }
+        }
+        List<FileWindow> matrices = new ArrayList<>();
+        try (GgufFile partial = GgufFile.open(scratch)) {
+            ModelConfig c = ModelConfig.fromGguf(partial);
+            SliceWeights windows = SliceWeights.load(partial, c, slice.validate(c));
+            for (Matrix m : windows.matrices()) {
+                matrices.add(windowOf(partial, m));
+            }
+        }
+        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.WRITE)) {
+            for (FileWindow w : matrices) {
+                fetchInto(out, w);
+            }
+        }
+    }
+
+    /** The rows of {@code m} as file ranges: one range when they are whole rows, back to back. */
+    static FileWindow windowOf(GgufFile file, Matrix m) {
+        TensorInfo t = file.tensor(m.name());
+        long base = file.dataStart() + t.offset();
+        long packedRow = m.kernel().type().bytesFor(m.cols());
+        if (packedRow == m.rowBytes()) {
+            return FileWindow.range(base + m.offsetOf(0), packedRow * m.rows());
+        }
+        return new FileWindow(base + m.offsetOf(0), packedRow, m.rowBytes(), m.rows());
+    }
+
+    private void fetchInto(FileChannel out, FileWindow w) throws IOException {
+        HttpResponse<InputStream> r = send("/cluster/model-file?file=" + encode(fileName) + "&" + w.query(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            if (r.statusCode() != 200) {
+                throw failure(r.statusCode(), new String(in.readNBytes(4096), StandardCharsets.UTF_8));
+            }
+            byte[] buf = new byte[(int) Math.min(BUFFER, w.totalBytes())];
+            for (int range = 0; range < w.count(); range++) {
+                long pos = w.offset() + range * w.stride();
+                long left = w.length();
+                while (left > 0) {
+                    int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, left));
+                    if (n == 0) {
+                        throw new IOException(holder + " ended the bytes of " + fileName + " early (window "
+                                + w.query() + ")");
+                    }
+                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                    while (b.hasRemaining()) {
+                        pos += out.write(b, pos);
+                    }
+                    left -= n;
+                    fetched += n;
+                }
+            }
+        }
+    }
+
+    private JsonNode getJson(String pathAndQuery) throws IOException {
+        HttpResponse<String> r = send(pathAndQuery, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw failure(r.statusCode(), r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+
+    private <T> HttpResponse<T> send(String pathAndQuery, HttpResponse.BodyHandler<T> body) throws IOException {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(holder + pathAndQuery)).timeout(timeout).GET().build(),
+                    body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while fetching " + fileName + " from " + holder, e);
+        } catch (IOException e) {
+            throw new IOException("cannot fetch " + fileName + " from " + holder + ": " + e, e);
+        }
+    }
+
+    private IOException failure(int status, String body) {
+        String message = body;
+        try {
+            JsonNode m = JSON.readTree(body).path("error").path("message");
+            if (m.isTextual()) {
+                message = m.asText();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not the node's error shape: the body as it is
+        }
+        return new IOException(holder + " refused " + fileName + " (HTTP " + status + "): " + message);
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** The scratch file for one entity, beside the models (same disk), under a name no model scan lists. */
+    static Path scratchFor(Path modelsDir, String entityId) throws IOException {
+        Files.createDirectories(modelsDir);
+        return modelsDir.resolve(".shoal-fetch-" + entityId.replaceAll("[^A-Za-z0-9._-]", "_") + ".part");
+    }
+}
