@@ -147,7 +147,7 @@ public final class ModelCatalog {
     }
 
     /** File names (without .gguf) a client name may mean, most literal first. */
-    static List<String> candidates(String name) {
+    public static List<String> candidates(String name) {
         List<String> out = new ArrayList<>();
         out.add(name);
         int colon = name.lastIndexOf(':');
@@ -220,6 +220,31 @@ public final class ModelCatalog {
 
     /** Reads one file's header into a catalog entry; the mapping is closed before returning. */
     static ModelFile read(Path path, long size, Instant modified) throws IOException {
+        String fileName = path.getFileName().toString();
+        return read(path, fileName.substring(0, fileName.length() - SUFFIX.length()), path.toAbsolutePath(), size,
+                modified, digest(path, size, modified));
+    }
+
+    /**
+     * The entry of a model another node has, read from a local copy of its file's header ({@code header}: the
+     * header's bytes at their places, the tensor data possibly absent).
+     *
+     * @param shownPath what the entry names as its path (where the file lives, for people)
+     * @param origin    what identifies the file for its digest (its node, path, size and modification time)
+     */
+    public static ModelEntry remoteEntry(Path header, String name, Path shownPath, long size, Instant modified,
+                                         String origin) throws IOException {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String digest = HexFormat.of().formatHex(sha.digest(origin.getBytes(StandardCharsets.UTF_8)));
+            return read(header, name, shownPath, size, modified, digest).entry();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ModelFile read(Path path, String name, Path shownPath, long size, Instant modified, String digest)
+            throws IOException {
         try (GgufFile f = GgufFile.open(path)) {
             GgufMetadata md = f.metadata();
             String arch = md.optString("general.architecture").orElse("unknown");
@@ -240,10 +265,8 @@ public final class ModelCatalog {
             long embedding = md.optInteger(p + "embedding_length").orElse(0);
             int keyLength = (int) md.optInteger(p + "attention.key_length").orElse(heads > 0 ? embedding / heads : 0);
             int valueLength = (int) md.optInteger(p + "attention.value_length").orElse(keyLength);
-            String fileName = path.getFileName().toString();
-            String name = fileName.substring(0, fileName.length() - SUFFIX.length());
-            ModelEntry entry = new ModelEntry(name, path.toAbsolutePath(), size, modified, arch, quant, params,
-                    context, digest(path, size, modified), details(md));
+            ModelEntry entry = new ModelEntry(name, shownPath, size, modified, arch, quant, params, context, digest,
+                    details(md));
             return new ModelFile(entry, layers, kvHeads, keyLength, valueLength);
         }
     }

@@ -172,6 +172,7 @@ class NodeSettingsTest {
             shoal.jmx.remote.port = 65536          | shoal.jmx.remote.port = 65536: must be an integer between 1 and 65535
             shoal.placement.link-reprobe-interval = 5 s | shoal.placement.link-reprobe-interval = "5 s": must be a duration between 10 s and 168 h (e.g. "10 m"), or "off"
             shoal.placement.link-reprobe-interval = never | shoal.placement.link-reprobe-interval = never: must be a duration between 10 s and 168 h (e.g. "10 m"), or "off"
+            shoal.placement.fetch-slices = sometimes | shoal.placement.fetch-slices = sometimes: must be on or off
             """)
     void aBadValueShouldFailWithOneLineNamingKeyValueAndWhatIsAllowed(String hocon, String message) {
         assertEquals(message, failure(hocon));
@@ -198,6 +199,8 @@ class NodeSettingsTest {
         assertEquals(null, parse("shoal.placement.link-reprobe-interval = off").placement().linkReprobeInterval());
         assertEquals(java.time.Duration.ofSeconds(30),
                 parse("shoal.placement.link-reprobe-interval = 30 s").placement().linkReprobeInterval());
+        assertTrue(p.fetchSlices());
+        assertFalse(parse("shoal.placement.fetch-slices = off").placement().fetchSlices());
     }
 
     @Test
@@ -268,7 +271,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(32, keys.size(), keys.toString());
+        assertEquals(33, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);

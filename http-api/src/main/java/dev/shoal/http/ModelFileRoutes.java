@@ -34,8 +34,9 @@ import org.apache.pekko.util.ByteString;
  * A node lends the bytes of its model files to peers that hold a slice of a split model without having the file
  * themselves:
  * <ul>
- *   <li>{@code GET /cluster/model-file/info?file=NAME}: {@code {"file", "size", "data_offset"}} — the file's size and
- *       where its tensor data starts (everything before is the GGUF header the peer needs whole);</li>
+ *   <li>{@code GET /cluster/model-file/info?file=NAME}: {@code {"file", "size", "data_offset", "modified_ms"}} — the file's
+ *       size, where its tensor data starts (everything before is the GGUF header the peer needs whole) and when it
+ *       was last modified;</li>
  *   <li>{@code GET /cluster/model-file?file=NAME&offset=&length=[&stride=&count=]}: the bytes of a
  *       {@link FileWindow}, back to back, as {@code application/octet-stream} with its exact length.</li>
  * </ul>
@@ -67,6 +68,7 @@ final class ModelFileRoutes {
                 body.put("file", params.get("file"));
                 body.put("size", gguf.byteSize());
                 body.put("data_offset", gguf.dataStart());
+                body.put("modified_ms", Files.getLastModifiedTime(file).toMillis());
                 return complete(Json.ok(body));
             } catch (IOException | RuntimeException e) {
                 return error(new ApiError.Internal("cannot read " + params.get("file") + ": " + e.getMessage()));

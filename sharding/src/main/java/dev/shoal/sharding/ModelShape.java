@@ -98,6 +98,15 @@ public record ModelShape(String name, int layers, int dim, int heads, int kvHead
                 c.tiedEmbeddings(), outputNorm);
     }
 
+    /**
+     * The same shape under the name the nodes know its file by (its path under a models directory, '/'-separated),
+     * which is what node profiles list, so that the planner can tell which nodes have the file.
+     */
+    public ModelShape withName(String fileName) {
+        return new ModelShape(fileName, layers, dim, heads, kvHeads, headDim, ffnDim, vocab, context, layerShapes,
+                tokenEmbedding, output, tiedEmbeddings, outputNormBytes);
+    }
+
     private static boolean isCutMatrix(String name) {
         return name.endsWith(".attn_q.weight") || name.endsWith(".attn_k.weight") || name.endsWith(".attn_v.weight")
                 || name.endsWith(".attn_output.weight") || name.endsWith(".ffn_gate.weight")

@@ -41,8 +41,9 @@ import scala.jdk.javaapi.CollectionConverters;
 /**
  * The node's {@link InferenceService} in a cluster: every generation asks the placement coordinator where its
  * model runs (this node's own copy, another node's replica, or a distributed instance) through a
- * {@link RemoteStream}, which also replays it if the node running it dies. Model listings are this node's own
- * (a request names a model file this node has; its shape goes to the planner); the loaded models are the whole
+ * {@link RemoteStream}, which also replays it if the node running it dies. A request may name a model file this
+ * node has, or one only another member has ({@link RemoteModels}: its header is fetched from there for the entry
+ * and the shape the planner needs). Model listings are this node's own files; the loaded models are the whole
  * ones this node runs and the distributed ones it holds slices of. Also the {@link ClusterView}.
  */
 public final class ClusterInferenceService implements InferenceService, ClusterView {
@@ -57,6 +58,9 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     private final ShardHost host;
     private final Duration routeTimeout;
     private final Map<String, CachedShape> shapes = new ConcurrentHashMap<>();
+    private final RemoteModels remote = new RemoteModels();
+    /** Where fetching another member's model header blocks. */
+    private final java.util.concurrent.Executor blocking;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Tokens streamed to this node's clients, for the tokens/s figure. */
     private final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
@@ -77,6 +81,8 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         this.agent = agent;
         this.host = host;
         this.routeTimeout = routeTimeout.plus(placement.loadTimeout());
+        this.blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
+        system.getWhenTerminated().thenRun(remote::close);
     }
 
     @Override
@@ -91,7 +97,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
 
     @Override
     public Optional<ModelEntry> find(String name) {
-        return local.find(name);
+        return local.find(name).or(() -> remote.cached(name).map(RemoteModels.Resolved::entry));
     }
 
     /**
@@ -124,8 +130,11 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     public GenerationHandle submit(GenerationJob job, GenerationListener listener) {
         Optional<ModelEntry> entry = job == null || job.model() == null ? Optional.empty() : local.find(job.model());
         if (entry.isEmpty()) {
-            listener.onError(new ServiceError.ModelNotFound(job == null ? null : job.model()));
-            return () -> { };
+            if (job == null || job.model() == null || job.model().isBlank()) {
+                listener.onError(new ServiceError.ModelNotFound(job == null ? null : job.model()));
+                return () -> { };
+            }
+            return submitRemote(job, listener);
         }
         ModelShape shape;
         try {
@@ -145,6 +154,70 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         return () -> stream.tell(RemoteStream.Cancel.INSTANCE);
     }
 
+    /**
+     * A job for a model only other members have: resolved from the member that has it (off the caller's thread),
+     * then routed as any other; a model no member has is {@link ServiceError.ModelNotFound}.
+     */
+    private GenerationHandle submitRemote(GenerationJob job, GenerationListener listener) {
+        inFlight.incrementAndGet();
+        OnceListener once = new OnceListener(new CountingListener(listener, tokens), inFlight::decrementAndGet);
+        java.util.concurrent.atomic.AtomicReference<ActorRef<RemoteStream.Command>> stream =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+        resolveRemote(job.model()).whenComplete((resolved, failure) -> {
+            if (failure != null) {
+                once.onError(new ServiceError.Internal(message(failure)));
+            } else if (resolved.isEmpty()) {
+                once.onError(new ServiceError.ModelNotFound(job.model()));
+            } else {
+                RemoteModels.Resolved r = resolved.get();
+                GenerationJob named = new GenerationJob(r.entry().name(), job.prompt(), job.sampling(),
+                        job.maxTokens(), job.stop(), job.keepAlive());
+                ActorRef<RemoteStream.Command> ref = system.systemActorOf(RemoteStream.create(named, once,
+                                r.fileName(), r.shape(), coordinator, agent, local, routeTimeout),
+                        "shoal-stream-" + STREAMS.incrementAndGet(), Props.empty());
+                stream.set(ref);
+                if (cancelled.get()) {
+                    ref.tell(RemoteStream.Cancel.INSTANCE);
+                }
+            }
+        });
+        return () -> {
+            cancelled.set(true);
+            ActorRef<RemoteStream.Command> ref = stream.get();
+            if (ref != null) {
+                ref.tell(RemoteStream.Cancel.INSTANCE);
+            }
+        };
+    }
+
+    /** {@code name} among the other members' files (asks the coordinator who has what, then the member). */
+    private CompletionStage<Optional<RemoteModels.Resolved>> resolveRemote(String name) {
+        String self = Cluster.get(system).selfMember().address().toString();
+        CompletionStage<PlacementCoordinator.Instances> known = AskPattern.ask(coordinator,
+                PlacementCoordinator.GetInstances::new, ASK_TIMEOUT, system.scheduler());
+        return known.thenApplyAsync(k -> {
+            try {
+                return remote.resolve(name, k.nodes().stream().filter(n -> !n.address().equals(self)).toList());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, blocking);
+    }
+
+    private static String message(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.io.UncheckedIOException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof java.util.concurrent.TimeoutException) {
+            return "the placement coordinator did not say within " + ASK_TIMEOUT.toSeconds()
+                    + " s which members have the model";
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
     /** The model file as nodes name it: its path under the models directory, with '/' separators. */
     private String fileName(ModelEntry e) {
         return local.modelsDir().relativize(e.path()).toString().replace(java.io.File.separatorChar, '/');
@@ -157,7 +230,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
             return cached.shape();
         }
         try (GgufFile file = GgufFile.open(e.path())) {
-            ModelShape shape = ModelShape.of(file);
+            ModelShape shape = ModelShape.of(file).withName(fileName(e));
             shapes.put(key, new CachedShape(e.modified().toEpochMilli(), e.sizeBytes(), shape));
             return shape;
         }
@@ -221,8 +294,20 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         }
         Optional<ModelEntry> entry = model == null ? Optional.empty() : local.find(model);
         if (entry.isEmpty()) {
-            return CompletableFuture.completedFuture(new PlacementPreview.Unavailable(model,
-                    "model '" + model + "' is not in this node's models directory"));
+            if (model == null || model.isBlank()) {
+                return CompletableFuture.completedFuture(new PlacementPreview.Unavailable(model,
+                        "name a model: /cluster/placement/preview?model=NAME"));
+            }
+            return resolveRemote(model).handle((resolved, failure) -> failure != null
+                    ? CompletableFuture.<PlacementPreview>completedFuture(new PlacementPreview.Unavailable(model,
+                            "cannot read model '" + model + "': " + message(failure)))
+                    : resolved.isEmpty()
+                    ? CompletableFuture.<PlacementPreview>completedFuture(new PlacementPreview.Unavailable(model,
+                            "no member has a model file for '" + model + "'"))
+                    : AskPattern.<PlacementCoordinator.Command, PlacementPreview>ask(coordinator,
+                            replyTo -> new PlacementCoordinator.Preview(resolved.get().entry().name(),
+                                    resolved.get().fileName(), resolved.get().shape(), m, replyTo),
+                            ASK_TIMEOUT, system.scheduler())).thenCompose(x -> x);
         }
         ModelShape shape;
         try {

@@ -399,7 +399,8 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
         switch (placement) {
             case Placement.Rejection rejection -> {
                 NodeProfile asking = profiles.get(r.from());
-                if (asking != null && usable(asking) && capabilities(r.fileName(), null).size() == 1) {
+                if (asking != null && usable(asking) && asking.modelFiles().contains(r.fileName())
+                        && capabilities(r.fileName(), null).size() == 1) {
                     // a cluster of one: the node's own registry answers, with its own memory figures, as a lone
                     // node always has
                     r.replyTo().tell(new RouteReply.ServeHere(NODE_PREFIX + r.model() + "@" + asking.nodeName()));

@@ -68,6 +68,10 @@ public final class SliceFetch {
         return fetched;
     }
 
+    /** What the holder says of its file: its size, where its tensor data starts, when it was last modified. */
+    public record FileInfo(long size, long dataOffset, java.time.Instant modified) {
+    }
+
     /**
      * Writes into {@code scratch} (created, or overwritten) what loading {@code slice} reads.
      *
@@ -75,36 +79,7 @@ public final class SliceFetch {
      *                     model the slice was planned for (its header says so when it is opened)
      */
     public void fetch(Slice slice, Path scratch) throws IOException {
-        JsonNode info = getJson("/cluster/model-file/info?file=" + encode(fileName));
-        long size = info.path("size").asLong(-1);
-        long dataOffset = info.path("data_offset").asLong(-1);
-        if (size <= 0 || dataOffset <= 0 || dataOffset > size) {
-            throw new IOException(holder + " describes " + fileName + " as " + info + ": not a GGUF file's layout");
-        }
-        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE)) {
-            fetchInto(out, FileWindow.range(0, dataOffset));
-        }
-        try (RandomAccessFile raf = new RandomAccessFile(scratch.toFile(), "rw")) {
-            raf.setLength(size);
-        }
-        List<FileWindow> small = new ArrayList<>();
-        try (GgufFile header = GgufFile.open(scratch)) {
-            if (header.dataStart() != dataOffset) {
-                throw new IOException(holder + "'s " + fileName + " header ends at " + header.dataStart()
-                        + ", not at " + dataOffset + " as it said");
-            }
-            for (TensorInfo t : header.tensors()) {
-                if (t.rank() == 1 && t.byteSize() > 0) {
-                    small.add(FileWindow.range(header.dataStart() + t.offset(), t.byteSize()));
-                }
-            }
-        }
-        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.WRITE)) {
-            for (FileWindow w : small) {
-                fetchInto(out, w);
-            }
-        }
+        fetchHeader(scratch);
         List<FileWindow> matrices = new ArrayList<>();
         try (GgufFile partial = GgufFile.open(scratch)) {
             ModelConfig c = ModelConfig.fromGguf(partial);
@@ -118,6 +93,50 @@ public final class SliceFetch {
                 fetchInto(out, w);
             }
         }
+    }
+
+    /** The holder's description of the file ({@code GET /cluster/model-file/info}). */
+    public FileInfo info() throws IOException {
+        JsonNode info = getJson("/cluster/model-file/info?file=" + encode(fileName));
+        long size = info.path("size").asLong(-1);
+        long dataOffset = info.path("data_offset").asLong(-1);
+        if (size <= 0 || dataOffset <= 0 || dataOffset > size) {
+            throw new IOException(holder + " describes " + fileName + " as " + info + ": not a GGUF file's layout");
+        }
+        return new FileInfo(size, dataOffset, java.time.Instant.ofEpochMilli(info.path("modified_ms").asLong(0)));
+    }
+
+    /**
+     * Writes into {@code scratch} (created, or overwritten; sparse, the whole file's size) the file's header and its
+     * 1-D tensors: enough to open it and read its configuration, tokenizer and shape, no matrix.
+     */
+    public FileInfo fetchHeader(Path scratch) throws IOException {
+        FileInfo info = info();
+        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE)) {
+            fetchInto(out, FileWindow.range(0, info.dataOffset()));
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(scratch.toFile(), "rw")) {
+            raf.setLength(info.size());
+        }
+        List<FileWindow> small = new ArrayList<>();
+        try (GgufFile header = GgufFile.open(scratch)) {
+            if (header.dataStart() != info.dataOffset()) {
+                throw new IOException(holder + "'s " + fileName + " header ends at " + header.dataStart()
+                        + ", not at " + info.dataOffset() + " as it said");
+            }
+            for (TensorInfo t : header.tensors()) {
+                if (t.rank() == 1 && t.byteSize() > 0) {
+                    small.add(FileWindow.range(header.dataStart() + t.offset(), t.byteSize()));
+                }
+            }
+        }
+        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.WRITE)) {
+            for (FileWindow w : small) {
+                fetchInto(out, w);
+            }
+        }
+        return info;
     }
 
     /** The rows of {@code m} as file ranges: one range when they are whole rows, back to back. */

@@ -47,14 +47,19 @@ final class ClusterFixture implements AutoCloseable {
         this.commonConf = commonConf;
     }
 
-    /** Starts node {@code name}: the seed when it is the first, else a member joining the seed. */
+    /**
+     * Starts node {@code name}: the seed when it is the first, else a member joining the seed.
+     *
+     * @param extraConf HOCON of this node only, read after the fixture's lines (it may override them)
+     */
     NodeProcess start(String name, String extraConf, String... jvmFlags) throws Exception {
         int pekko = freeTcpPort();
         if (nodes.isEmpty()) {
             seedPort = pekko;
         }
         int http = freeTcpPort();
-        String conf = commonConf + "\n" + extraConf + "\n" + """
+        // the node's own lines last, so that they may override the fixture's (its models directory, say)
+        String conf = commonConf + "\n" + """
                 shoal.cluster.node-name = "%s"
                 shoal.cluster.data-port = %d
                 shoal.http.host = "127.0.0.1"
@@ -63,7 +68,8 @@ final class ClusterFixture implements AutoCloseable {
                 pekko.remote.artery.canonical.hostname = "127.0.0.1"
                 pekko.remote.artery.canonical.port = %d
                 pekko.cluster.seed-nodes = ["pekko://shoal@127.0.0.1:%d"]
-                """.formatted(name, freeUdpPort(), http, models.toString().replace("\\", "/"), pekko, seedPort);
+                """.formatted(name, freeUdpPort(), http, models.toString().replace("\\", "/"), pekko, seedPort)
+                + "\n" + extraConf + "\n";
         NodeProcess node = NodeProcess.start(dir, name, conf, http, jvmFlags);
         nodes.add(node);
         return node;
