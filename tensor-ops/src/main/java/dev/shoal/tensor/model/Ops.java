@@ -141,6 +141,211 @@ final class Ops {
         out[out1 + 3] = t3;
     }
 
+    /**
+     * Four rows of {@code w} against 3 inputs: {@code out[outOff + j * outStride + r] = w row r · x input j} for
+     * {@code r < 4}, {@code j < 3}; inputs {@code xStride} apart from {@code xOff}. 12 accumulators: each weight
+     * vector is loaded once per 3 inputs, each input vector once per four rows.
+     */
+    static void dot4x3(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n, float[] out,
+                       int outOff, int outStride) {
+        final int w1 = wOff + wStride;
+        final int w2 = w1 + wStride;
+        final int w3 = w2 + wStride;
+        final int x0 = xOff + 0 * xStride;
+        final int x1 = xOff + 1 * xStride;
+        final int x2 = xOff + 2 * xStride;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            final FloatVector r0 = FloatVector.fromArray(S, w, wOff + i);
+            final FloatVector r1 = FloatVector.fromArray(S, w, w1 + i);
+            final FloatVector r2 = FloatVector.fromArray(S, w, w2 + i);
+            final FloatVector r3 = FloatVector.fromArray(S, w, w3 + i);
+            final FloatVector v0 = FloatVector.fromArray(S, x, x0 + i);
+            a00 = r0.fma(v0, a00);
+            a01 = r1.fma(v0, a01);
+            a02 = r2.fma(v0, a02);
+            a03 = r3.fma(v0, a03);
+            final FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
+            a10 = r0.fma(v1, a10);
+            a11 = r1.fma(v1, a11);
+            a12 = r2.fma(v1, a12);
+            a13 = r3.fma(v1, a13);
+            final FloatVector v2 = FloatVector.fromArray(S, x, x2 + i);
+            a20 = r0.fma(v2, a20);
+            a21 = r1.fma(v2, a21);
+            a22 = r2.fma(v2, a22);
+            a23 = r3.fma(v2, a23);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD);
+        float s01 = a01.reduceLanes(VectorOperators.ADD);
+        float s02 = a02.reduceLanes(VectorOperators.ADD);
+        float s03 = a03.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD);
+        float s11 = a11.reduceLanes(VectorOperators.ADD);
+        float s12 = a12.reduceLanes(VectorOperators.ADD);
+        float s13 = a13.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD);
+        float s21 = a21.reduceLanes(VectorOperators.ADD);
+        float s22 = a22.reduceLanes(VectorOperators.ADD);
+        float s23 = a23.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            final float e0 = x[x0 + i];
+            final float e1 = x[x1 + i];
+            final float e2 = x[x2 + i];
+            s00 += w[wOff + i] * e0;
+            s01 += w[w1 + i] * e0;
+            s02 += w[w2 + i] * e0;
+            s03 += w[w3 + i] * e0;
+            s10 += w[wOff + i] * e1;
+            s11 += w[w1 + i] * e1;
+            s12 += w[w2 + i] * e1;
+            s13 += w[w3 + i] * e1;
+            s20 += w[wOff + i] * e2;
+            s21 += w[w1 + i] * e2;
+            s22 += w[w2 + i] * e2;
+            s23 += w[w3 + i] * e2;
+        }
+        out[outOff + 0 * outStride + 0] = s00;
+        out[outOff + 0 * outStride + 1] = s01;
+        out[outOff + 0 * outStride + 2] = s02;
+        out[outOff + 0 * outStride + 3] = s03;
+        out[outOff + 1 * outStride + 0] = s10;
+        out[outOff + 1 * outStride + 1] = s11;
+        out[outOff + 1 * outStride + 2] = s12;
+        out[outOff + 1 * outStride + 3] = s13;
+        out[outOff + 2 * outStride + 0] = s20;
+        out[outOff + 2 * outStride + 1] = s21;
+        out[outOff + 2 * outStride + 2] = s22;
+        out[outOff + 2 * outStride + 3] = s23;
+    }
+
+
+    /**
+     * Four rows of {@code w} against 4 inputs: {@code out[outOff + j * outStride + r] = w row r · x input j} for
+     * {@code r < 4}, {@code j < 4}; inputs {@code xStride} apart from {@code xOff}. 16 accumulators: each weight
+     * vector is loaded once per 4 inputs, each input vector once per four rows.
+     */
+    static void dot4x4(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n, float[] out,
+                       int outOff, int outStride) {
+        final int w1 = wOff + wStride;
+        final int w2 = w1 + wStride;
+        final int w3 = w2 + wStride;
+        final int x0 = xOff + 0 * xStride;
+        final int x1 = xOff + 1 * xStride;
+        final int x2 = xOff + 2 * xStride;
+        final int x3 = xOff + 3 * xStride;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        FloatVector a33 = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            final FloatVector r0 = FloatVector.fromArray(S, w, wOff + i);
+            final FloatVector r1 = FloatVector.fromArray(S, w, w1 + i);
+            final FloatVector r2 = FloatVector.fromArray(S, w, w2 + i);
+            final FloatVector r3 = FloatVector.fromArray(S, w, w3 + i);
+            final FloatVector v0 = FloatVector.fromArray(S, x, x0 + i);
+            a00 = r0.fma(v0, a00);
+            a01 = r1.fma(v0, a01);
+            a02 = r2.fma(v0, a02);
+            a03 = r3.fma(v0, a03);
+            final FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
+            a10 = r0.fma(v1, a10);
+            a11 = r1.fma(v1, a11);
+            a12 = r2.fma(v1, a12);
+            a13 = r3.fma(v1, a13);
+            final FloatVector v2 = FloatVector.fromArray(S, x, x2 + i);
+            a20 = r0.fma(v2, a20);
+            a21 = r1.fma(v2, a21);
+            a22 = r2.fma(v2, a22);
+            a23 = r3.fma(v2, a23);
+            final FloatVector v3 = FloatVector.fromArray(S, x, x3 + i);
+            a30 = r0.fma(v3, a30);
+            a31 = r1.fma(v3, a31);
+            a32 = r2.fma(v3, a32);
+            a33 = r3.fma(v3, a33);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD);
+        float s01 = a01.reduceLanes(VectorOperators.ADD);
+        float s02 = a02.reduceLanes(VectorOperators.ADD);
+        float s03 = a03.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD);
+        float s11 = a11.reduceLanes(VectorOperators.ADD);
+        float s12 = a12.reduceLanes(VectorOperators.ADD);
+        float s13 = a13.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD);
+        float s21 = a21.reduceLanes(VectorOperators.ADD);
+        float s22 = a22.reduceLanes(VectorOperators.ADD);
+        float s23 = a23.reduceLanes(VectorOperators.ADD);
+        float s30 = a30.reduceLanes(VectorOperators.ADD);
+        float s31 = a31.reduceLanes(VectorOperators.ADD);
+        float s32 = a32.reduceLanes(VectorOperators.ADD);
+        float s33 = a33.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            final float e0 = x[x0 + i];
+            final float e1 = x[x1 + i];
+            final float e2 = x[x2 + i];
+            final float e3 = x[x3 + i];
+            s00 += w[wOff + i] * e0;
+            s01 += w[w1 + i] * e0;
+            s02 += w[w2 + i] * e0;
+            s03 += w[w3 + i] * e0;
+            s10 += w[wOff + i] * e1;
+            s11 += w[w1 + i] * e1;
+            s12 += w[w2 + i] * e1;
+            s13 += w[w3 + i] * e1;
+            s20 += w[wOff + i] * e2;
+            s21 += w[w1 + i] * e2;
+            s22 += w[w2 + i] * e2;
+            s23 += w[w3 + i] * e2;
+            s30 += w[wOff + i] * e3;
+            s31 += w[w1 + i] * e3;
+            s32 += w[w2 + i] * e3;
+            s33 += w[w3 + i] * e3;
+        }
+        out[outOff + 0 * outStride + 0] = s00;
+        out[outOff + 0 * outStride + 1] = s01;
+        out[outOff + 0 * outStride + 2] = s02;
+        out[outOff + 0 * outStride + 3] = s03;
+        out[outOff + 1 * outStride + 0] = s10;
+        out[outOff + 1 * outStride + 1] = s11;
+        out[outOff + 1 * outStride + 2] = s12;
+        out[outOff + 1 * outStride + 3] = s13;
+        out[outOff + 2 * outStride + 0] = s20;
+        out[outOff + 2 * outStride + 1] = s21;
+        out[outOff + 2 * outStride + 2] = s22;
+        out[outOff + 2 * outStride + 3] = s23;
+        out[outOff + 3 * outStride + 0] = s30;
+        out[outOff + 3 * outStride + 1] = s31;
+        out[outOff + 3 * outStride + 2] = s32;
+        out[outOff + 3 * outStride + 3] = s33;
+    }
+
+
     /** {@code y[i] += a * x[i]}. */
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
         int i = 0;
