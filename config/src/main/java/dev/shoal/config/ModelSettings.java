@@ -13,8 +13,11 @@ import java.util.List;
  *                    negative = never (see {@link #FOREVER})
  * @param maxLoaded   the most models loaded at once (1 to 1024)
  * @param loadTimeout how long a request may wait for admission, model load included
+ * @param keepFetched whether the bytes of slices fetched from other nodes stay on this node's disk (under
+ *                    {@code dir/.shoal-fetched/}) for the next placement to read, instead of being fetched again
  */
-public record ModelSettings(Path dir, List<String> preload, Duration keepAlive, int maxLoaded, Duration loadTimeout) {
+public record ModelSettings(Path dir, List<String> preload, Duration keepAlive, int maxLoaded, Duration loadTimeout,
+                            boolean keepFetched) {
 
     /** The keep-alive that never unloads an idle model (Ollama's negative {@code keep_alive}). */
     public static final Duration FOREVER = Duration.ofSeconds(-1);

@@ -58,7 +58,8 @@ public record NodeSettings(HttpSettings http, ModelSettings models, EngineSettin
                 r.stringList("shoal.models.preload", "a list of model names, e.g. [\"llama3.2\", \"qwen3:0.6b\"]"),
                 r.durationOrForever("shoal.models.keep-alive", ModelSettings.FOREVER),
                 r.integer("shoal.models.max-loaded", 1, 1024),
-                r.duration("shoal.models.load-timeout", Duration.ofSeconds(1), Duration.ofHours(1)));
+                r.duration("shoal.models.load-timeout", Duration.ofSeconds(1), Duration.ofHours(1)),
+                r.bool("shoal.models.keep-fetched"));
 
         EngineSettings engine = new EngineSettings(
                 r.integerOrAuto("shoal.engine.threads", 1, 1024, Math.min(1024, machine.processors())),

@@ -58,7 +58,7 @@ class NodeSettingsTest {
                 shoal {
                   http { host = "0.0.0.0", port = 8080, shutdown-deadline = 2 s }
                   models { dir = "/srv/models", preload = ["a", "b:q4"], keep-alive = 30 s, max-loaded = 2,
-                           load-timeout = 1 m }
+                           load-timeout = 1 m, keep-fetched = off }
                   engine { threads = 3, context-length = 2048, max-batch = 4, max-queue = 0 }
                   memory { budget = 12 GiB }
                   cluster { node-name = "gpu-box.lan", roles = ["gpu", "big"],
@@ -70,7 +70,7 @@ class NodeSettingsTest {
                 """);
         assertEquals(new HttpSettings("0.0.0.0", 8080, Duration.ofSeconds(2)), s.http());
         assertEquals(new ModelSettings(Path.of("/srv/models"), List.of("a", "b:q4"), Duration.ofSeconds(30), 2,
-                Duration.ofMinutes(1)), s.models());
+                Duration.ofMinutes(1), false), s.models());
         assertEquals(new EngineSettings(3, 2048, 4, 0), s.engine());
         assertEquals(new MemorySettings(12 * GIB, false), s.memory());
         assertEquals(new ClusterSettings("gpu-box.lan", List.of("gpu", "big"), new BootstrapSettings(true, 3),
@@ -173,6 +173,7 @@ class NodeSettingsTest {
             shoal.placement.link-reprobe-interval = 5 s | shoal.placement.link-reprobe-interval = "5 s": must be a duration between 10 s and 168 h (e.g. "10 m"), or "off"
             shoal.placement.link-reprobe-interval = never | shoal.placement.link-reprobe-interval = never: must be a duration between 10 s and 168 h (e.g. "10 m"), or "off"
             shoal.placement.fetch-slices = sometimes | shoal.placement.fetch-slices = sometimes: must be on or off
+            shoal.models.keep-fetched = 1          | shoal.models.keep-fetched = 1: must be on or off
             """)
     void aBadValueShouldFailWithOneLineNamingKeyValueAndWhatIsAllowed(String hocon, String message) {
         assertEquals(message, failure(hocon));
@@ -271,7 +272,7 @@ class NodeSettingsTest {
         String ref = new String(NodeSettings.class.getResourceAsStream("/reference.conf").readAllBytes(),
                 java.nio.charset.StandardCharsets.UTF_8);
         var keys = ConfigFactory.parseString(ref).getConfig("shoal").entrySet();
-        assertEquals(33, keys.size(), keys.toString());
+        assertEquals(34, keys.size(), keys.toString());
         List<String> lines = ref.lines().toList();
         for (var k : keys) {
             String leaf = k.getKey().substring(k.getKey().lastIndexOf('.') + 1);

@@ -244,6 +244,62 @@ class ModelFileRoutesTest {
     }
 
     @Test
+    void aKeptCopyShouldFetchOnlyWhatItDoesNotHoldAndGiveWayToANewerVersion() throws Exception {
+        Path holderFile = models.resolve("kept.gguf");
+        new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 21, 0.02f, null).write(holderFile);
+        Path node = Files.createDirectories(dir.resolve("node-without-files"));
+        Slice rank1 = new Slice(0, 2, 1, 2, 384, 768, 256, 512);
+        Slice rank0 = new Slice(0, 2, 0, 1, 0, 384, 0, 256);
+
+        SliceFetch first = new SliceFetch(http, base, "kept.gguf", Duration.ofSeconds(30));
+        Path kept = first.fetchKept(rank1, node);
+        assertTrue(first.fetchedBytes() > 0 && first.reusedBytes() == 0, first.fetchedBytes() + " fetched");
+        assertSameSlice(holderFile, kept, rank1);
+
+        // placed again: nothing crosses the network but the file's description
+        SliceFetch again = new SliceFetch(http, base, "kept.gguf", Duration.ofSeconds(30));
+        assertEquals(kept, again.fetchKept(rank1, node));
+        assertEquals(0, again.fetchedBytes());
+        assertEquals(first.fetchedBytes(), again.reusedBytes());
+        assertSameSlice(holderFile, kept, rank1);
+
+        // another slice of the same file: its own matrices only (the header and norms are held)
+        SliceFetch other = new SliceFetch(http, base, "kept.gguf", Duration.ofSeconds(30));
+        assertEquals(kept, other.fetchKept(rank0, node));
+        assertTrue(other.reusedBytes() > 0 && other.fetchedBytes() > 0, other.reusedBytes() + " reused");
+        assertSameSlice(holderFile, kept, rank0);
+        assertSameSlice(holderFile, kept, rank1);
+        // no model listing of the node shows the kept copy
+        assertEquals(List.of(), dev.shoal.membership.ModelFiles.list(node));
+
+        // the holder's file replaced by another version: a new kept copy, the old one deleted
+        new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 22, 0.02f, null).write(holderFile);
+        Files.setLastModifiedTime(holderFile, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(holderFile).toMillis() + 5000));
+        SliceFetch newer = new SliceFetch(http, base, "kept.gguf", Duration.ofSeconds(30));
+        Path keptNewer = newer.fetchKept(rank1, node);
+        assertFalse(keptNewer.equals(kept));
+        assertFalse(Files.exists(kept));
+        assertEquals(0, newer.reusedBytes());
+        assertSameSlice(holderFile, keptNewer, rank1);
+        try (java.util.stream.Stream<Path> left = Files.list(keptNewer.getParent())) {
+            assertEquals(2, left.count(), "the copy and its index");
+        }
+        Files.delete(holderFile);
+    }
+
+    private static void assertSameSlice(Path whole, Path part, Slice slice) throws IOException {
+        try (GgufFile w = GgufFile.open(whole); GgufFile p = GgufFile.open(part); Arena arena = Arena.ofConfined()) {
+            ModelConfig c = ModelConfig.fromGguf(w);
+            List<Matrix> expected = SliceWeights.load(w, c, slice).compact(arena).matrices();
+            List<Matrix> actual = SliceWeights.load(p, ModelConfig.fromGguf(p), slice).compact(arena).matrices();
+            for (int i = 0; i < expected.size(); i++) {
+                assertEquals(-1, expected.get(i).data().mismatch(actual.get(i).data()), expected.get(i).name());
+            }
+        }
+    }
+
+    @Test
     void fetchingAFileTheHolderDoesNotHaveShouldFailSayingSo() {
         SliceFetch fetch = new SliceFetch(http, base, "other.gguf", Duration.ofSeconds(30));
         IOException e = assertThrows(IOException.class,

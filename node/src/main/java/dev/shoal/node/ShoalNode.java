@@ -101,7 +101,7 @@ public final class ShoalNode {
         system.getWhenTerminated().thenRun(driver::close);
         ShardHost shards = new ShardHost(settings.models().dir(), driver::aeron, settings.engine().threads(),
                 TransportSettings.DEFAULT.withPeerTimeout(settings.cluster().peerTimeout()).withIdle(idle),
-                settings.placement().loadTimeout());
+                settings.placement().loadTimeout(), settings.models().keepFetched());
         AtomicReference<Membership> joined = new AtomicReference<>();
         ClusterServices clusterServices = ClusterServices.start(system, service,
                 () -> joined.get() == null ? null : joined.get().profile(), shards,

@@ -46,25 +46,36 @@ final class LoadedShard implements AutoCloseable {
 
     /**
      * Reads the slice from the node's copy of the model file — or, when the node has none and the plan names a node
-     * that has it ({@link ShardSpec#fetchFrom()}), from a scratch file holding just the slice's bytes fetched from
-     * there, deleted once the slice is in memory — and opens this position's Aeron channels.
+     * that has it ({@link ShardSpec#fetchFrom()}), from the slice's bytes fetched from there: into the node's kept
+     * copy of the file ({@code shoal.models.keep-fetched}, which may hold them already), or a scratch file deleted
+     * once the slice is in memory — and opens this position's Aeron channels.
      */
     static LoadedShard load(ShardSpec spec, ShardHost host, Consumer<RuntimeException> onFailure) throws IOException {
         Path own = host.modelsDir().resolve(spec.fileName());
         if (java.nio.file.Files.isRegularFile(own) || spec.fetchFrom().isEmpty()) {
             return load(spec, host, own, onFailure);
         }
-        Path scratch = SliceFetch.scratchFor(host.modelsDir(), spec.entityId());
+        Path scratch = host.keepFetched() ? null : SliceFetch.scratchFor(host.modelsDir(), spec.entityId());
         try (java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10)).build()) {
             SliceFetch fetch = new SliceFetch(http, spec.fetchFrom(), spec.fileName(), FETCH_REQUEST_TIMEOUT);
             long start = System.nanoTime();
-            fetch.fetch(spec.slice(), scratch);
-            LOG.info("{}: fetched {} MiB of {} from {} in {} ms", spec.entityId(), fetch.fetchedBytes() >> 20,
-                    spec.fileName(), spec.fetchFrom(), (System.nanoTime() - start) / 1_000_000);
-            return load(spec, host, scratch, onFailure);
+            Path from;
+            if (scratch == null) {
+                from = fetch.fetchKept(spec.slice(), host.modelsDir());
+            } else {
+                fetch.fetch(spec.slice(), scratch);
+                from = scratch;
+            }
+            LOG.info("{}: fetched {} bytes ({} MiB) of {} from {} in {} ms ({} bytes already on this node's disk)",
+                    spec.entityId(), fetch.fetchedBytes(), String.format(java.util.Locale.ROOT, "%.1f",
+                            fetch.fetchedBytes() / 1048576.0), spec.fileName(), spec.fetchFrom(),
+                    (System.nanoTime() - start) / 1_000_000, fetch.reusedBytes());
+            return load(spec, host, from, onFailure);
         } finally {
-            java.nio.file.Files.deleteIfExists(scratch);
+            if (scratch != null) {
+                java.nio.file.Files.deleteIfExists(scratch);
+            }
         }
     }
 

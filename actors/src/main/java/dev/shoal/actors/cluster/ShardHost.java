@@ -16,9 +16,11 @@ import java.util.function.Supplier;
  * (for JMX and the node's used memory).
  *
  * @param connectTimeout how long a new instance's positions get to connect to each other over Aeron
+ * @param keepFetched    whether slices fetched from another node stay on disk for the next placement
+ *                       ({@code shoal.models.keep-fetched})
  */
 public record ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, TransportSettings transport,
-                        Duration connectTimeout, Map<String, Loaded> loaded) {
+                        Duration connectTimeout, boolean keepFetched, Map<String, Loaded> loaded) {
 
     /**
      * One slice loaded on this node: its entity id, the model file it was cut from (its path under the models
@@ -29,8 +31,8 @@ public record ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, Tran
     }
 
     public ShardHost(Path modelsDir, Supplier<Aeron> aeron, int threads, TransportSettings transport,
-                     Duration connectTimeout) {
-        this(modelsDir, aeron, threads, transport, connectTimeout, new ConcurrentSkipListMap<>());
+                     Duration connectTimeout, boolean keepFetched) {
+        this(modelsDir, aeron, threads, transport, connectTimeout, keepFetched, new ConcurrentSkipListMap<>());
     }
 
     /** The slices loaded here now, by entity id. */

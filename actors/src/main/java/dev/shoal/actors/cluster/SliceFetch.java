@@ -25,15 +25,18 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Makes a slice of a model loadable on a node that does not have the model file: fetches from a node that has it
  * ({@code GET /cluster/model-file}, served by the HTTP layer) the file's header, its 1-D tensors (norms, biases,
- * RoPE factors: a few KiB each) and the matrix windows the slice reads, into a sparse scratch file of the whole
- * file's size. Everything the slice does not read stays a hole, so the scratch takes the slice's bytes on disk and
- * the engine loads it exactly as from a full copy ({@code SliceWeights.load(...).compact(...)}); the caller deletes
- * it once the slice is in memory.
+ * RoPE factors: a few KiB each) and the matrix windows the slice reads, into a sparse file of the whole file's
+ * size. Everything the slice does not read stays a hole, so the file takes the slice's bytes on disk and the engine
+ * loads it exactly as from a full copy ({@code SliceWeights.load(...).compact(...)}). Either a scratch file the
+ * caller deletes once the slice is in memory ({@link #fetch}), or the node's kept copy of that version of the
+ * file ({@link #fetchKept}), to which each placement adds only the windows it lacks.
  *
  * <p>Which windows a slice reads is not worked out here a second time: the slice is first "loaded" from the
  * scratch file with only the header and the 1-D tensors present, which gives its matrices as windows onto the file
@@ -49,6 +52,7 @@ public final class SliceFetch {
     private final String fileName;
     private final Duration timeout;
     private long fetched;
+    private long reused;
 
     /**
      * @param holderBaseUrl the HTTP API of a node that has the file, {@code http://host:port}
@@ -68,6 +72,11 @@ public final class SliceFetch {
         return fetched;
     }
 
+    /** Bytes a kept copy already held, so they were not fetched again. */
+    public long reusedBytes() {
+        return reused;
+    }
+
     /** What the holder says of its file: its size, where its tensor data starts, when it was last modified. */
     public record FileInfo(long size, long dataOffset, java.time.Instant modified) {
     }
@@ -79,19 +88,114 @@ public final class SliceFetch {
      *                     model the slice was planned for (its header says so when it is opened)
      */
     public void fetch(Slice slice, Path scratch) throws IOException {
-        fetchHeader(scratch);
-        List<FileWindow> matrices = new ArrayList<>();
-        try (GgufFile partial = GgufFile.open(scratch)) {
-            ModelConfig c = ModelConfig.fromGguf(partial);
-            SliceWeights windows = SliceWeights.load(partial, c, slice.validate(c));
-            for (Matrix m : windows.matrices()) {
-                matrices.add(windowOf(partial, m));
+        FileInfo info = info();
+        fetch(slice, scratch, info, new HashSet<>(), null);
+    }
+
+    /**
+     * Makes the node's kept copy of the file ({@code modelsDir/.shoal-fetched/NAME-SIZE-MTIME.part}, sparse) hold
+     * what loading {@code slice} reads, fetching only the windows it does not hold yet (its index, beside it, lists
+     * the windows it holds, each written after its bytes); kept copies of other versions of the file are deleted.
+     *
+     * @return the kept copy, to load the slice from
+     */
+    public Path fetchKept(Slice slice, Path modelsDir) throws IOException {
+        FileInfo info = info();
+        Path dir = Files.createDirectories(modelsDir.resolve(KEPT_DIR));
+        String base = fileName.replaceAll("[^A-Za-z0-9._-]", "_");
+        Path file = dir.resolve(base + "-" + info.size() + "-" + info.modified().toEpochMilli() + ".part");
+        Path index = dir.resolve(file.getFileName() + ".windows");
+        synchronized (KEPT_LOCKS.computeIfAbsent(file.toAbsolutePath().toString(), k -> new Object())) {
+            java.util.regex.Pattern versions = java.util.regex.Pattern.compile(
+                    java.util.regex.Pattern.quote(base) + "-\\d+-\\d+\\.part(\\.windows)?");
+            try (java.util.stream.Stream<Path> kept = Files.list(dir)) {
+                for (Path p : kept.toList()) {
+                    if (!p.equals(file) && !p.equals(index) && versions.matcher(p.getFileName().toString()).matches()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+            Set<FileWindow> held = new HashSet<>();
+            if (Files.isRegularFile(file) && Files.size(file) == info.size() && Files.isRegularFile(index)) {
+                for (String line : Files.readAllLines(index)) {
+                    String[] f = line.strip().split(" ");
+                    if (f.length == 4) { // a line cut short by a crash is left out: its window is fetched again
+                        held.add(new FileWindow(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                                Integer.parseInt(f[3])));
+                    }
+                }
+            } else {
+                Files.deleteIfExists(index);
+            }
+            fetch(slice, file, info, held, index);
+            return file;
+        }
+    }
+
+    /** Kept copies of fetched files, under the models directory; no model scan lists them (not {@code *.gguf}). */
+    static final String KEPT_DIR = ".shoal-fetched";
+    private static final java.util.concurrent.ConcurrentMap<String, Object> KEPT_LOCKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Into {@code file}: the header, the 1-D tensors, the slice's matrix windows — each unless {@code held} has it;
+     * every window fetched is added to {@code held} and, with an {@code index}, appended to it. An empty
+     * {@code held} starts the file afresh, sparse, at the whole file's size.
+     */
+    private void fetch(Slice slice, Path file, FileInfo info, Set<FileWindow> held, Path index) throws IOException {
+        if (held.isEmpty()) {
+            try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE)) {
+                out.truncate(0);
+            }
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(info.size());
             }
         }
-        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.WRITE)) {
-            for (FileWindow w : matrices) {
-                fetchInto(out, w);
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ensure(out, FileWindow.range(0, info.dataOffset()), held, index);
+            List<FileWindow> small = new ArrayList<>();
+            try (GgufFile header = GgufFile.open(file)) {
+                if (header.dataStart() != info.dataOffset()) {
+                    throw new IOException(holder + "'s " + fileName + " header ends at " + header.dataStart()
+                            + ", not at " + info.dataOffset() + " as it said");
+                }
+                for (TensorInfo t : header.tensors()) {
+                    if (t.rank() == 1 && t.byteSize() > 0) {
+                        small.add(FileWindow.range(header.dataStart() + t.offset(), t.byteSize()));
+                    }
+                }
             }
+            for (FileWindow w : small) {
+                ensure(out, w, held, index);
+            }
+            if (slice == null) {
+                return;
+            }
+            List<FileWindow> matrices = new ArrayList<>();
+            try (GgufFile partial = GgufFile.open(file)) {
+                ModelConfig c = ModelConfig.fromGguf(partial);
+                SliceWeights windows = SliceWeights.load(partial, c, slice.validate(c));
+                for (Matrix m : windows.matrices()) {
+                    matrices.add(windowOf(partial, m));
+                }
+            }
+            for (FileWindow w : matrices) {
+                ensure(out, w, held, index);
+            }
+        }
+    }
+
+    private void ensure(FileChannel out, FileWindow w, Set<FileWindow> held, Path index) throws IOException {
+        if (held.contains(w)) {
+            reused += w.totalBytes();
+            return;
+        }
+        fetchInto(out, w);
+        held.add(w);
+        if (index != null) {
+            Files.writeString(index, w.offset() + " " + w.length() + " " + w.stride() + " " + w.count() + "\n",
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         }
     }
 
@@ -112,30 +216,7 @@ public final class SliceFetch {
      */
     public FileInfo fetchHeader(Path scratch) throws IOException {
         FileInfo info = info();
-        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.SPARSE)) {
-            fetchInto(out, FileWindow.range(0, info.dataOffset()));
-        }
-        try (RandomAccessFile raf = new RandomAccessFile(scratch.toFile(), "rw")) {
-            raf.setLength(info.size());
-        }
-        List<FileWindow> small = new ArrayList<>();
-        try (GgufFile header = GgufFile.open(scratch)) {
-            if (header.dataStart() != info.dataOffset()) {
-                throw new IOException(holder + "'s " + fileName + " header ends at " + header.dataStart()
-                        + ", not at " + info.dataOffset() + " as it said");
-            }
-            for (TensorInfo t : header.tensors()) {
-                if (t.rank() == 1 && t.byteSize() > 0) {
-                    small.add(FileWindow.range(header.dataStart() + t.offset(), t.byteSize()));
-                }
-            }
-        }
-        try (FileChannel out = FileChannel.open(scratch, StandardOpenOption.WRITE)) {
-            for (FileWindow w : small) {
-                fetchInto(out, w);
-            }
-        }
+        fetch(null, scratch, info, new HashSet<>(), null);
         return info;
     }
 

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The laptop docked to the desktop: only node {@code a} has the model files; node {@code b}'s models directory is
  * empty. A model split over both (tensor ×2 on a synthetic model, pipeline ×2 on stories260K) still uses {@code b}:
  * it fetches its slice's bytes from {@code a} and the answers are the single-node greedy tokens — asked of either
- * node, since {@code b} reads the header of a model only {@code a} has from {@code a}. No scratch file is left
- * behind on {@code b}, and {@code b} never lists a model file of its own.
+ * node, since {@code b} reads the header of a model only {@code a} has from {@code a}. {@code b} keeps what it
+ * fetched: placed again after an unload, the slice comes from its disk; it never lists a model file of its own.
  */
 class FetchedSliceTest {
 
@@ -80,12 +80,67 @@ class FetchedSliceTest {
                     "{\"model\":\"nobody-has-it\",\"prompt\":\"x\",\"max_tokens\":2}", Duration.ofSeconds(30));
             assertEquals(404, missing.statusCode(), missing.body());
             assertEquals("model_not_found", ClusterFixture.JSON.readTree(missing.body()).at("/error/code").asText());
-            // the scratch files were deleted once the slices were in memory
-            try (Stream<Path> left = Files.list(empty)) {
-                assertEquals(List.of(), left.toList());
-            }
             assertTrue(b.logText().contains("fetched"), b.logText());
+            assertFalse(b.logText().contains("fetched 0 bytes"), b.logText());
+
+            // b kept what it fetched (shoal.models.keep-fetched, on by default): unloaded and placed again, synth's
+            // slice comes from b's disk as far as b holds it already — the new plan may give b the other rank, whose
+            // matrices it lacks; once it held both, nothing more is fetched — and b still lists no model file
+            String expected = cluster.greedyText("synth", "Once upon a time", 24);
+            List<long[]> loads = new ArrayList<>();
+            for (int placement = 0; placement < 2 && (loads.isEmpty() || loads.getLast()[0] > 0); placement++) {
+                var unload = ClusterFixture.post(a, "/api/generate", "{\"model\":\"synth\",\"prompt\":\"Once\","
+                        + "\"raw\":true,\"stream\":false,\"keep_alive\":0,\"options\":{\"temperature\":0,"
+                        + "\"num_predict\":2}}", Duration.ofSeconds(60));
+                assertEquals(200, unload.statusCode(), unload.body());
+                awaitNotPlaced(a, "synth", Duration.ofSeconds(30));
+                assertEquals(expected, cluster.completion(a, "synth", "Once upon a time", 24));
+                loads.add(lastLoad(b, "synth.gguf"));
+                assertTrue(loads.getLast()[1] > 0, "nothing of b's kept copy was used: " + b.logText());
+            }
+            assertEquals(0, loads.getLast()[0], "b fetched again what it holds: " + b.logText());
+            try (Stream<Path> left = Files.list(empty)) {
+                assertEquals(List.of(empty.resolve(".shoal-fetched")), left.toList());
+            }
+            try (Stream<Path> kept = Files.list(empty.resolve(".shoal-fetched"))) {
+                assertEquals(4, kept.count(), "a kept copy and its index per model");
+            }
+            for (JsonNode m : ClusterFixture.getJson(a, "/cluster/state").get("members")) {
+                if (m.get("node").asText().equals("b")) {
+                    assertEquals(0, m.at("/capabilities/model_files").size(), m.toString());
+                }
+            }
         }
+    }
+
+    /** {fetched, already held} bytes of b's latest load of a slice of {@code file}, from its log. */
+    private static long[] lastLoad(NodeProcess b, String file) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("fetched (\\d+) bytes \\([0-9.]+ MiB\\) of "
+                + java.util.regex.Pattern.quote(file) + " from \\S+ in \\d+ ms \\((\\d+) bytes already")
+                .matcher(b.logText());
+        long[] last = null;
+        while (m.find()) {
+            last = new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+        }
+        if (last == null) {
+            throw new AssertionError("no load of " + file + " in b's log");
+        }
+        return last;
+    }
+
+    private static void awaitNotPlaced(NodeProcess via, String model, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            boolean placed = false;
+            for (JsonNode i : ClusterFixture.getJson(via, "/cluster/state").get("instances")) {
+                placed |= i.get("model").asText().equals(model);
+            }
+            if (!placed) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError(model + " still placed after " + timeout);
     }
 
     private static JsonNode instance(NodeProcess via, String model) throws Exception {
