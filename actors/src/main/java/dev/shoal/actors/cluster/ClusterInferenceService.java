@@ -43,8 +43,9 @@ import scala.jdk.javaapi.CollectionConverters;
  * model runs (this node's own copy, another node's replica, or a distributed instance) through a
  * {@link RemoteStream}, which also replays it if the node running it dies. A request may name a model file this
  * node has, or one only another member has ({@link RemoteModels}: its header is fetched from there for the entry
- * and the shape the planner needs). Model listings are this node's own files; the loaded models are the whole
- * ones this node runs and the distributed ones it holds slices of. Also the {@link ClusterView}.
+ * and the shape the planner needs). Model listings are this node's own files and those of the other members (as
+ * far as resolved, in the background); the loaded models are the whole ones this node runs and the distributed ones
+ * it holds slices of. Also the {@link ClusterView}.
  */
 public final class ClusterInferenceService implements InferenceService, ClusterView {
 
@@ -60,7 +61,7 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
     private final Map<String, CachedShape> shapes = new ConcurrentHashMap<>();
     private final RemoteModels remote = new RemoteModels();
     /** Where fetching another member's model header blocks. */
-    private final java.util.concurrent.Executor blocking;
+    private final scala.concurrent.ExecutionContextExecutor blocking;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Tokens streamed to this node's clients, for the tokens/s figure. */
     private final java.util.concurrent.atomic.LongAdder tokens = new java.util.concurrent.atomic.LongAdder();
@@ -83,6 +84,9 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         this.routeTimeout = routeTimeout.plus(placement.loadTimeout());
         this.blocking = system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking());
         system.getWhenTerminated().thenRun(remote::close);
+        // other members' models are listed here too: resolve them soon after start, then now and then
+        system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(3), RemoteModels.RECHECK, this::refreshRemote,
+                blocking);
     }
 
     @Override
@@ -90,9 +94,45 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
         return local.modelsDir();
     }
 
+    /**
+     * This node's models, then those only other members have, as far as they are resolved (a listing starts a
+     * refresh of those in the background, at most every {@link #REFRESH_INTERVAL}, besides the periodic one).
+     */
     @Override
     public List<ModelEntry> models() {
-        return local.models();
+        refreshRemote();
+        List<ModelEntry> out = new ArrayList<>(local.models());
+        java.util.Set<String> names = new java.util.HashSet<>();
+        out.forEach(e -> names.add(e.name()));
+        for (RemoteModels.Resolved r : remote.known()) {
+            if (names.add(r.entry().name())) {
+                out.add(r.entry());
+            }
+        }
+        out.sort(java.util.Comparator.comparing(ModelEntry::name));
+        return out;
+    }
+
+    /** The least time between two background refreshes of the other members' models. */
+    static final Duration REFRESH_INTERVAL = Duration.ofSeconds(10);
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing =
+            new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastRefresh = System.nanoTime() - REFRESH_INTERVAL.toNanos();
+
+    /** Resolves the other members' model files in the background, unless that ran lately or runs now. */
+    private void refreshRemote() {
+        if (System.nanoTime() - lastRefresh < REFRESH_INTERVAL.toNanos() || !refreshing.compareAndSet(false, true)) {
+            return;
+        }
+        String self = Cluster.get(system).selfMember().address().toString();
+        AskPattern.<PlacementCoordinator.Command, PlacementCoordinator.Instances>ask(coordinator,
+                        PlacementCoordinator.GetInstances::new, ASK_TIMEOUT, system.scheduler())
+                .thenAcceptAsync(k -> remote.refresh(k.nodes().stream().filter(n -> !n.address().equals(self))
+                        .toList()), blocking)
+                .whenComplete((done, failure) -> {
+                    lastRefresh = System.nanoTime();
+                    refreshing.set(false);
+                });
     }
 
     @Override
@@ -118,9 +158,16 @@ public final class ClusterInferenceService implements InferenceService, ClusterV
             return out;
         }
         for (ModelEntry e : local.models()) {
-            Long bytes = sliceBytes.get(fileName(e));
+            Long bytes = sliceBytes.remove(fileName(e));
             if (bytes != null) {
                 out.add(new LoadedModel(e, bytes, null, 0, 0));
+            }
+        }
+        // slices of models whose file only other members have
+        for (RemoteModels.Resolved r : remote.known()) {
+            Long bytes = sliceBytes.remove(r.fileName());
+            if (bytes != null) {
+                out.add(new LoadedModel(r.entry(), bytes, null, 0, 0));
             }
         }
         return out;

@@ -10,32 +10,41 @@ import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Models this node has no file of but another member has: a client may name them on any node. One is resolved by
- * fetching its file's header (and 1-D tensors) from the member that has it ({@link SliceFetch#fetchHeader}) into
- * a temporary file, reading the catalog entry and the planner's shape from it, and deleting it. Resolutions are
- * kept per (member, file, size, modification time); each use asks the member for the file's size and time again
- * (one small request), so a file replaced there is read anew.
+ * Models this node has no file of but another member has: a client may name them on any node, and every node lists
+ * them. One is resolved by fetching its file's header (and 1-D tensors) from the member that has it
+ * ({@link SliceFetch#fetchHeader}) into a temporary file, reading the catalog entry and the planner's shape from it,
+ * and deleting it. Resolutions are kept per member and file, with the file's size and modification time: a request
+ * asks the member for those again (one small request) and reads the header anew when they changed; a listing
+ * ({@link #refresh}) does so at most every {@link #RECHECK}.
  */
 final class RemoteModels implements AutoCloseable {
 
     private static final String SUFFIX = ".gguf";
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+    /** How long a listing trusts a resolution before asking the member about the file again. */
+    static final Duration RECHECK = Duration.ofSeconds(60);
 
     /** A model of another member: its entry as clients see it, its file name, its shape, the member's name. */
     record Resolved(ModelEntry entry, String fileName, ModelShape shape, String holder) {
     }
 
+    /** A resolution, the file's version it was read from, and when that was last confirmed. */
+    private record Known(Resolved resolved, String version, long checkedNanos) {
+    }
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final Map<String, Resolved> byOrigin = new ConcurrentHashMap<>();
-    /** By client name, the last resolution, for listings of one model ({@code /api/show}). */
-    private final Map<String, Resolved> byName = new ConcurrentHashMap<>();
+    /** By member name + '\n' + file name. */
+    private final Map<String, Known> byHolderFile = new ConcurrentHashMap<>();
 
     /**
      * The model {@code name} means among the files of {@code nodes} (other members, not this node), as this node's
@@ -52,29 +61,88 @@ final class RemoteModels implements AutoCloseable {
         if (match.isEmpty()) {
             return Optional.empty();
         }
-        NodeProfile holder = match.get().node();
-        String file = match.get().file();
+        return Optional.of(resolve(match.get().node(), match.get().file(), Duration.ZERO));
+    }
+
+    /**
+     * Resolves every file of {@code nodes} not resolved within {@code RECHECK}, and forgets files no member lists
+     * any more. A file that cannot be read is skipped (and tried again next time). Blocks on HTTP requests.
+     */
+    void refresh(List<NodeProfile> nodes) {
+        Set<String> listed = new HashSet<>();
+        for (NodeProfile n : nodes) {
+            for (String file : n.modelFiles()) {
+                listed.add(key(n.nodeName(), file));
+                try {
+                    resolve(n, file, RECHECK);
+                } catch (IOException | RuntimeException e) {
+                    // the member is going or its file is not a model: it is not listed until it can be read
+                }
+            }
+        }
+        byHolderFile.keySet().retainAll(listed);
+    }
+
+    /** The models resolved so far, one per name (the first member's file where several have one). */
+    List<Resolved> known() {
+        List<Resolved> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        byHolderFile.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            Resolved r = e.getValue().resolved();
+            if (names.add(r.entry().name())) {
+                out.add(r);
+            }
+        });
+        return out;
+    }
+
+    /** The resolution of {@code name} among those made so far, without asking anyone. */
+    Optional<Resolved> cached(String name) {
+        if (name == null || name.isBlank()) {
+            return Optional.empty();
+        }
+        List<String> candidates = ModelCatalog.candidates(name.strip());
+        for (boolean ignoreCase : new boolean[] {false, true}) {
+            for (String candidate : candidates) {
+                Optional<Resolved> r = byHolderFile.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .map(e -> e.getValue().resolved())
+                        .filter(x -> ignoreCase ? x.entry().name().equalsIgnoreCase(candidate)
+                                : x.entry().name().equals(candidate))
+                        .findFirst();
+                if (r.isPresent()) {
+                    return r;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Resolved resolve(NodeProfile holder, String file, Duration trust) throws IOException {
+        String key = key(holder.nodeName(), file);
+        Known known = byHolderFile.get(key);
+        if (known != null && System.nanoTime() - known.checkedNanos() < trust.toNanos()) {
+            return known.resolved();
+        }
         SliceFetch fetch = new SliceFetch(http, holder.httpBaseUrl(), file, REQUEST_TIMEOUT);
         SliceFetch.FileInfo info = fetch.info();
-        String origin = holder.nodeName() + "\n" + file + "\n" + info.size() + "\n" + info.modified().toEpochMilli();
-        Resolved known = byOrigin.get(origin);
-        if (known != null) {
-            return Optional.of(known);
+        String version = info.size() + "\n" + info.modified().toEpochMilli();
+        if (known != null && known.version().equals(version)) {
+            byHolderFile.put(key, new Known(known.resolved(), version, System.nanoTime()));
+            return known.resolved();
         }
         Path dir = Files.createTempDirectory("shoal-header-");
         Path header = dir.resolve("model.gguf");
         try {
             fetch.fetchHeader(header);
             ModelEntry entry = ModelCatalog.remoteEntry(header, baseName(file),
-                    Path.of(holder.nodeName() + ":" + file), info.size(), info.modified(), origin);
+                    Path.of(holder.nodeName() + ":" + file), info.size(), info.modified(), key + "\n" + version);
             ModelShape shape;
             try (GgufFile f = GgufFile.open(header)) {
                 shape = ModelShape.of(f).withName(file);
             }
             Resolved r = new Resolved(entry, file, shape, holder.nodeName());
-            byOrigin.put(origin, r);
-            byName.put(name.strip(), r);
-            return Optional.of(r);
+            byHolderFile.put(key, new Known(r, version, System.nanoTime()));
+            return r;
         } catch (RuntimeException e) {
             throw new IOException(holder.nodeName() + "'s " + file + " is not a model this node can read: "
                     + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
@@ -84,9 +152,8 @@ final class RemoteModels implements AutoCloseable {
         }
     }
 
-    /** The last resolution of {@code name}, without asking anyone. */
-    Optional<Resolved> cached(String name) {
-        return name == null ? Optional.empty() : Optional.ofNullable(byName.get(name.strip()));
+    private static String key(String node, String file) {
+        return node + "\n" + file;
     }
 
     private record Match(NodeProfile node, String file) {

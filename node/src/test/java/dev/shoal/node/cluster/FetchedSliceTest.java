@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The laptop docked to the desktop: only node {@code a} has the model files; node {@code b}'s models directory is
  * empty. A model split over both (tensor ×2 on a synthetic model, pipeline ×2 on stories260K) still uses {@code b}:
  * it fetches its slice's bytes from {@code a} and the answers are the single-node greedy tokens — asked of either
- * node, since {@code b} reads the header of a model only {@code a} has from {@code a}. {@code b} keeps what it
+ * node, since {@code b} reads the header of a model only {@code a} has from {@code a} (and lists such models in
+ * {@code /api/tags}, {@code /v1/models} and, holding slices of them, {@code /api/ps}). {@code b} keeps what it
  * fetched: placed again after an unload, the slice comes from its disk; it never lists a model file of its own.
  */
 class FetchedSliceTest {
@@ -72,6 +73,16 @@ class FetchedSliceTest {
                 weights.sort(null);
                 assertEquals(List.of("a: own file", "b: fetched from a"), weights, instance.toString());
             }
+            // b lists the models only a has (Ollama and OpenAI), resolved in the background from a's headers
+            awaitListed(b, List.of("stories", "synth"), Duration.ofSeconds(30));
+            List<String> openAi = new ArrayList<>();
+            ClusterFixture.getJson(b, "/v1/models").get("data").forEach(m -> openAi.add(m.get("id").asText()));
+            assertEquals(List.of("stories", "synth"), openAi);
+            // and /api/ps on b shows the split models it holds slices of
+            List<String> ps = new ArrayList<>();
+            ClusterFixture.getJson(b, "/api/ps").get("models").forEach(m -> ps.add(m.get("name").asText()));
+            ps.sort(null);
+            assertEquals(List.of("stories", "synth"), ps.stream().map(n -> n.replace(":latest", "")).toList());
             // b previews a model only a has, and says plainly when no member has a model
             JsonNode preview = ClusterFixture.getJson(b, "/cluster/placement/preview?model=synth&mode=pipeline");
             assertTrue(preview.get("fits").asBoolean(), preview.toString());
@@ -126,6 +137,22 @@ class FetchedSliceTest {
             throw new AssertionError("no load of " + file + " in b's log");
         }
         return last;
+    }
+
+    private static void awaitListed(NodeProcess via, List<String> names, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        List<String> listed = List.of();
+        while (System.nanoTime() < end) {
+            List<String> now = new ArrayList<>();
+            ClusterFixture.getJson(via, "/api/tags").get("models").forEach(m -> now.add(m.get("name").asText()
+                    .replace(":latest", "")));
+            listed = now;
+            if (listed.equals(names)) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError(via.name + " lists " + listed + ", not " + names + " within " + timeout);
     }
 
     private static void awaitNotPlaced(NodeProcess via, String model, Duration timeout) throws Exception {
