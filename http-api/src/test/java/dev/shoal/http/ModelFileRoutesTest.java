@@ -300,6 +300,34 @@ class ModelFileRoutesTest {
     }
 
     @Test
+    void aFetchShouldReportItsProgress() throws Exception {
+        List<Long> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SliceFetch fetch = new SliceFetch(http, base, "tiny.gguf", Duration.ofSeconds(30))
+                .onProgress(reported::add, Duration.ZERO);
+        Path scratch = dir.resolve("progress.part");
+        try {
+            fetch.fetch(new Slice(0, 2, 0, 1, 0, 384, 0, 256), scratch);
+        } finally {
+            Files.deleteIfExists(scratch);
+        }
+        assertTrue(reported.size() > 1, reported.toString());
+        for (int i = 1; i < reported.size(); i++) {
+            assertTrue(reported.get(i) > reported.get(i - 1), reported.toString());
+        }
+        assertEquals(fetch.fetchedBytes(), (long) reported.getLast());
+        // throttled: nothing before the first interval has passed
+        List<Long> none = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SliceFetch slow = new SliceFetch(http, base, "tiny.gguf", Duration.ofSeconds(30))
+                .onProgress(none::add, Duration.ofHours(1));
+        try {
+            slow.fetch(new Slice(0, 2, 0, 1, 0, 384, 0, 256), scratch);
+        } finally {
+            Files.deleteIfExists(scratch);
+        }
+        assertEquals(List.of(), none);
+    }
+
+    @Test
     void fetchingAFileTheHolderDoesNotHaveShouldFailSayingSo() {
         SliceFetch fetch = new SliceFetch(http, base, "other.gguf", Duration.ofSeconds(30));
         IOException e = assertThrows(IOException.class,

@@ -24,6 +24,8 @@ final class LoadedShard implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoadedShard.class);
     /** The longest one fetch request may take: a whole matrix window (a vocabulary's embedding, say) over a LAN. */
     private static final Duration FETCH_REQUEST_TIMEOUT = Duration.ofMinutes(10);
+    /** How often a fetching worker tells the coordinator it is still making progress. */
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(5);
 
     private final Arena arena;
     private final WorkerPool pool;
@@ -49,8 +51,11 @@ final class LoadedShard implements AutoCloseable {
      * that has it ({@link ShardSpec#fetchFrom()}), from the slice's bytes fetched from there: into the node's kept
      * copy of the file ({@code shoal.models.keep-fetched}, which may hold them already), or a scratch file deleted
      * once the slice is in memory — and opens this position's Aeron channels.
+     *
+     * @param fetchProgress told the bytes fetched so far, at most every {@link #PROGRESS_EVERY}, while fetching
      */
-    static LoadedShard load(ShardSpec spec, ShardHost host, Consumer<RuntimeException> onFailure) throws IOException {
+    static LoadedShard load(ShardSpec spec, ShardHost host, Consumer<RuntimeException> onFailure,
+                            java.util.function.LongConsumer fetchProgress) throws IOException {
         Path own = host.modelsDir().resolve(spec.fileName());
         if (java.nio.file.Files.isRegularFile(own) || spec.fetchFrom().isEmpty()) {
             return load(spec, host, own, onFailure);
@@ -58,7 +63,8 @@ final class LoadedShard implements AutoCloseable {
         Path scratch = host.keepFetched() ? null : SliceFetch.scratchFor(host.modelsDir(), spec.entityId());
         try (java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10)).build()) {
-            SliceFetch fetch = new SliceFetch(http, spec.fetchFrom(), spec.fileName(), FETCH_REQUEST_TIMEOUT);
+            SliceFetch fetch = new SliceFetch(http, spec.fetchFrom(), spec.fileName(), FETCH_REQUEST_TIMEOUT)
+                    .onProgress(fetchProgress, PROGRESS_EVERY);
             long start = System.nanoTime();
             Path from;
             if (scratch == null) {

@@ -81,6 +81,14 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
     public record ShardFailed(String instanceId, int position, String reason) implements Command, ClusterMessage {
     }
 
+    /**
+     * A worker fetching its slice from another node has {@code fetchedBytes} of it so far: the placement is making
+     * progress, so its load timeout starts again (a big slice over a slow link may take longer than the timeout).
+     */
+    public record ShardProgress(String instanceId, int position, long fetchedBytes)
+            implements Command, ClusterMessage {
+    }
+
     public record ShardConnected(String instanceId, int position) implements Command, ClusterMessage {
     }
 
@@ -306,6 +314,7 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
                 .onMessage(ShardLoaded.class, this::onShardLoaded)
                 .onMessage(ShardConnected.class, this::onShardConnected)
                 .onMessage(ShardFailed.class, this::onShardFailed)
+                .onMessage(ShardProgress.class, this::onShardProgress)
                 .onMessage(LoadTimedOut.class, t -> {
                     Placed p = byInstance.get(t.instanceId());
                     return p != null && p.state != State.READY && p.state != State.BROKEN
@@ -717,6 +726,14 @@ public final class PlacementCoordinator extends AbstractBehavior<PlacementCoordi
             for (ActorRef<ShardWorker.Command> w : p.workers) {
                 w.tell(new ShardWorker.Connect(p.instanceId));
             }
+        }
+        return this;
+    }
+
+    private Behavior<Command> onShardProgress(ShardProgress progress) {
+        Placed p = byInstance.get(progress.instanceId());
+        if (p != null && p.state == State.LOADING) {
+            timers.startSingleTimer("load-" + p.instanceId, new LoadTimedOut(p.instanceId), settings.loadTimeout());
         }
         return this;
     }

@@ -124,9 +124,12 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
         getContext().watch(coordinator);
         getContext().getLog().info("[{}] loading {} slice {}", spec.entityId(), spec.fileName(), spec.slice());
         ActorRef<Command> self = getContext().getSelf();
+        ActorRef<PlacementCoordinator.Command> progressTo = coordinator;
         loading = CompletableFuture.supplyAsync(() -> {
             try {
-                return LoadedShard.load(spec, host, e -> self.tell(new Broken(describe(e))));
+                return LoadedShard.load(spec, host, e -> self.tell(new Broken(describe(e))), fetched ->
+                        progressTo.tell(new PlacementCoordinator.ShardProgress(spec.instanceId(), spec.position(),
+                                fetched)));
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }

@@ -53,6 +53,9 @@ public final class SliceFetch {
     private final Duration timeout;
     private long fetched;
     private long reused;
+    private java.util.function.LongConsumer progress;
+    private long progressEvery;
+    private long lastProgress;
 
     /**
      * @param holderBaseUrl the HTTP API of a node that has the file, {@code http://host:port}
@@ -65,6 +68,17 @@ public final class SliceFetch {
                 : holderBaseUrl;
         this.fileName = fileName;
         this.timeout = timeout;
+    }
+
+    /**
+     * Tells {@code listener} the bytes fetched so far, at most once per {@code every} (and not at all before the
+     * first {@code every} has passed), from the fetching thread.
+     */
+    public SliceFetch onProgress(java.util.function.LongConsumer listener, Duration every) {
+        this.progress = listener;
+        this.progressEvery = every.toNanos();
+        this.lastProgress = System.nanoTime();
+        return this;
     }
 
     /** Bytes fetched so far. */
@@ -254,6 +268,10 @@ public final class SliceFetch {
                     }
                     left -= n;
                     fetched += n;
+                    if (progress != null && System.nanoTime() - lastProgress >= progressEvery) {
+                        lastProgress = System.nanoTime();
+                        progress.accept(fetched);
+                    }
                 }
             }
         }

@@ -123,6 +123,7 @@ class ClusterMessageSerializationTest {
                         routeReplies),
                 new PlacementCoordinator.Released("instance:stories260K-1-abc"),
                 new PlacementCoordinator.ShardLoaded("stories260K-1-abc", 2, worker, 123456),
+                new PlacementCoordinator.ShardProgress("stories260K-1-abc", 1, 5_000_000_000L),
                 new PlacementCoordinator.ShardFailed("stories260K-1-abc", 1, "no such file"),
                 new PlacementCoordinator.ShardConnected("stories260K-1-abc", 0),
                 new PlacementCoordinator.InstanceBroken("stories260K-1-abc", "rank 1 silent"),
