@@ -153,9 +153,9 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
 
     /**
      * Prefill: rows are decoded {@link #TILE_ROWS} at a time into a float tile (this thread's scratch, in L1/L2),
-     * then every four (or three, see {@link #WIDE_TILES}) inputs meet four rows of the tile through
-     * {@link Ops#dot4x4} ({@link Ops#dot4x3}), which loads each input vector once per four rows and each row vector
-     * once per four (three) inputs; leftover inputs go in pairs ({@link Ops#dot4x2}) and alone. The weights stream from memory once per call,
+     * then every four inputs meet four rows of the tile through {@link Ops#dot4x4} (on 512-bit vectors, see
+     * {@link #WIDE_TILES}), which loads each input vector once per four rows and each row vector once per four
+     * inputs; the rest go in pairs ({@link Ops#dot4x2}, each row vector once per two inputs) and alone. The weights stream from memory once per call,
      * whatever {@code n} is. Inputs are the quantized activations' values q·d (or the floats for F32), so the
      * result is the quantized-activation product up to float rounding; the multiply-adds run as float FMAs, 8-16
      * per instruction, where the Vector API offers no int8 dot-product instruction to do better.
@@ -180,10 +180,6 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
                     for (; b + 4 <= n; b += 4) {
                         Ops.dot4x4(tile, i * c, c, x, a.offset(b), xStride, c, out, b * outStride + t0 + i, outStride);
                     }
-                } else {
-                    for (; b + 3 <= n; b += 3) {
-                        Ops.dot4x3(tile, i * c, c, x, a.offset(b), xStride, c, out, b * outStride + t0 + i, outStride);
-                    }
                 }
                 for (; b + 2 <= n; b += 2) {
                     Ops.dot4x2(tile, i * c, c, x, a.offset(b), a.offset(b + 1), c, out, b * outStride + t0 + i,
@@ -202,11 +198,12 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     }
 
     /**
-     * Inputs per pass over four tile rows: four where vectors are 512 bits (16 accumulators of the 32 registers;
-     * 78 → 93 GFLOP/s on one core against 4×2 from L1, 70 → 91 with 8192 columns, {@code TileSpeedCheck}; 1B
-     * prefill F16 28 → 33–38 tok/s, Q8_0 28 → 35–36), three where they are narrower (AVX2's 16 registers: 4×4
-     * spills its accumulators, and C2 then boxed vectors in the Q8_0 prefill, 9.8 tok/s; 4×3 against 4×2 measured
-     * within noise, 24–25 against 23–24 tok/s for Q8_0).
+     * Four inputs per pass over four tile rows where vectors are 512 bits (16 accumulators of the 32 registers; 78 →
+     * 93 GFLOP/s on one core against 4×2 from L1, 70 → 91 with 8192 columns, {@code TileSpeedCheck}; 1B prefill F16
+     * 28 → 33–42 tok/s, Q8_0 28 → 35). Narrower vectors keep pairs: AVX2's 16 registers cannot hold 4×4's
+     * accumulators (spilled, and C2 then boxed vectors in the Q8_0 prefill: 9.8 tok/s), and a 4×3 tile measured no
+     * better than pairs (Q8_0 prefill 23.6–23.8 against 24.2–27.0 tok/s on one thread, 36.6–37.1 against 37.6–40.5
+     * on two, alternating runs).
      */
     private static final boolean WIDE_TILES =
             jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;

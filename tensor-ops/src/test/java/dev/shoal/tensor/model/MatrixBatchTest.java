@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@link Matrix#multiplyBatch(QuantizedActivations, float[], int, int, int, int)} on every path: one input (rows in
  * pairs from the two halves of the range, odd counts leave one), a few inputs (a dot per row and input), many
- * inputs (decoded tiles of 16 rows, four rows and four — or three — inputs at a time, then pairs and single
+ * inputs (decoded tiles of 16 rows, four rows and four inputs at a time on 512-bit vectors, then pairs and single
  * inputs, with leftover rows; Q4_1/Q5_1,
  * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
  * ranges that start and end anywhere, and with float32 and quantized activations. Every output must match the

@@ -30,7 +30,7 @@ public final class TileSpeedCheck {
                 ref[b * rows + r] = Ops.dot(tile, r * c, x, b * c, c);
             }
         }
-        for (String kernel : new String[] {"4x2", "4x3", "4x4", "4x2", "4x3", "4x4"}) {
+        for (String kernel : new String[] {"4x2", "4x4", "4x2", "4x4"}) {
             long flops = 0;
             long t0 = System.nanoTime();
             long best = Long.MAX_VALUE;
@@ -56,11 +56,6 @@ public final class TileSpeedCheck {
                 case "4x4" -> {
                     for (; b + 4 <= n; b += 4) {
                         Ops.dot4x4(tile, i * c, c, x, b * c, c, c, out, b * rows + i, rows);
-                    }
-                }
-                case "4x3" -> {
-                    for (; b + 3 <= n; b += 3) {
-                        Ops.dot4x3(tile, i * c, c, x, b * c, c, c, out, b * rows + i, rows);
                     }
                 }
                 default -> { }
