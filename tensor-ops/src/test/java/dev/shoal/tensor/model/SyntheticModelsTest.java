@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Synthetic models of every supported type and architecture load and generate; the Vector API kernels give the
- * same greedy tokens as the scalar references over a whole model, on float32 activations and on activations
- * quantized as llama.cpp does; and each quantized model's logits stay close to the F32 model written from the
+ * same greedy tokens as the scalar references over a whole model on float32 activations, and on activations
+ * quantized as llama.cpp does the same choice at every step but near-ties; and each quantized model's logits stay close to the F32 model written from the
  * same random draws, by an amount the type's precision explains.
  */
 class SyntheticModelsTest {
@@ -82,6 +82,61 @@ class SyntheticModelsTest {
         }
     }
 
+    /**
+     * The vector kernels choose the scalar reference's greedy token at every step of the reference's sequence (fed to
+     * both, so one different choice does not hide the steps after it) — or, at a near-tie, a token whose reference
+     * logit is within the two runs' largest logit difference at that step of the reference's choice. Quantized
+     * activations make such differences up to ~1e-4 NMSE (see {@link #QUANTIZED_VECTOR_VS_SCALAR_NMSE}); which of two
+     * tokens that close wins depends on the vector width (the tiny Q8_0 model flips one at 256 and 128 bits).
+     */
+    private static void assertSameChoicesButNearTies(Path file, List<Integer> reference) throws Exception {
+        List<float[]> fast = forcedLogits(file, false, reference);
+        List<float[]> ref = forcedLogits(file, true, reference);
+        for (int t = 0; t < reference.size(); t++) {
+            float[] f = fast.get(t);
+            float[] r = ref.get(t);
+            int want = reference.get(t);
+            assertEquals(want, Greedy.argmax(r), "the reference's own choice at step " + t);
+            // the runs' difference itself stays at the size quantized activations explain, at every step
+            assertTrue(nmse(f, r) < QUANTIZED_VECTOR_VS_SCALAR_NMSE, "step " + t + ": vector vs scalar logits NMSE "
+                    + nmse(f, r));
+            int got = Greedy.argmax(f);
+            if (got != want) {
+                double err = 0;
+                for (int i = 0; i < r.length; i++) {
+                    err = Math.max(err, Math.abs(f[i] - r[i]));
+                }
+                double gap = r[want] - r[got];
+                assertTrue(gap <= 2 * err, "step " + t + ": vector kernels chose " + got + " over " + want
+                        + ", whose reference logit is " + gap + " higher — beyond the runs' logit difference " + err);
+            }
+        }
+    }
+
+    /** Logits after the prompt and after each of {@code tokens} but the last, with quantized activations. */
+    private static List<float[]> forcedLogits(Path file, boolean scalar, List<Integer> tokens) throws Exception {
+        try (GgufFile f = GgufFile.open(file); WorkerPool pool = new WorkerPool(2)) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            SliceWeights w = SliceWeights.load(f, c, Slice.whole(c));
+            if (scalar) {
+                w = w.mapMatrices(m -> m.withKernel(new ScalarKernel(m.kernel())));
+            }
+            SliceModel m = SliceModel.whole(w, pool, 64, 1, ActivationMode.QUANTIZED);
+            KvCache cache = m.newCache(64);
+            List<float[]> out = new java.util.ArrayList<>();
+            int pos = 0;
+            float[] logits = null;
+            for (int t : PROMPT) {
+                logits = m.forward(t, pos++, cache, true);
+            }
+            out.add(logits.clone());
+            for (int i = 0; i + 1 < tokens.size(); i++) {
+                out.add(m.forward(tokens.get(i), pos++, cache, true).clone());
+            }
+            return out;
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({
         "tiny, F32", "tiny, F16", "tiny, BF16", "tiny, Q8_0", "tiny, Q4_0", "tiny, Q4_1", "tiny, Q5_0", "tiny, Q5_1",
@@ -102,7 +157,7 @@ class SyntheticModelsTest {
         float[] a = logits(file, false, fast);
         float[] b = logits(file, true, reference);
         assertEquals(STEPS, fast.size());
-        assertEquals(reference, fast, "greedy ids, vector vs scalar kernels, quantized activations");
+        assertSameChoicesButNearTies(file, reference);
         assertTrue(nmse(a, b) < QUANTIZED_VECTOR_VS_SCALAR_NMSE, "vector vs scalar logits NMSE " + nmse(a, b));
 
         float[] f32 = logits(model(shape, GgmlType.F32), false, new java.util.ArrayList<>());
