@@ -144,7 +144,8 @@ final class Ops {
     /**
      * Four rows of {@code w} against 4 inputs: {@code out[outOff + j * outStride + r] = w row r · x input j} for
      * {@code r < 4}, {@code j < 4}; inputs {@code xStride} apart from {@code xOff}. 16 accumulators: each weight
-     * vector is loaded once per 4 inputs, each input vector once per four rows.
+     * vector is loaded once per 4 inputs, each input vector once per four rows. Unrolled by hand like
+     * {@link #dot4x2}: accumulators held in an array or loop would be boxed vectors, not registers.
      */
     static void dot4x4(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n, float[] out,
                        int outOff, int outStride) {
