@@ -71,6 +71,8 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
     private InstanceSupervisor supervisor;
     /** The slice being loaded; closed when it arrives after this entity has stopped. */
     private CompletableFuture<LoadedShard> loading;
+    /** When {@code Load} arrived, for the log line that says how long loading took. */
+    private long loadStarted;
 
     public static Behavior<Command> create(ShardHost host) {
         return Behaviors.setup(context -> new ShardWorker(context, host));
@@ -125,6 +127,7 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
         getContext().getLog().info("[{}] loading {} slice {}", spec.entityId(), spec.fileName(), spec.slice());
         ActorRef<Command> self = getContext().getSelf();
         ActorRef<PlacementCoordinator.Command> progressTo = coordinator;
+        loadStarted = System.nanoTime();
         loading = CompletableFuture.supplyAsync(() -> {
             try {
                 return LoadedShard.load(spec, host, e -> self.tell(new Broken(describe(e))), fetched ->
@@ -145,6 +148,8 @@ public final class ShardWorker extends AbstractBehavior<ShardWorker.Command> {
             return Behaviors.stopped();
         }
         shard = l.shard();
+        getContext().getLog().info("[{}] loaded {} MiB in {} ms", spec.entityId(), shard.bytes >> 20,
+                (System.nanoTime() - loadStarted) / 1_000_000);
         host.loaded().put(spec.entityId(), new ShardHost.Loaded(spec.entityId(), spec.fileName(),
                 spec.fileName() + " position " + spec.position() + " of " + spec.slices().size() + ": "
                         + spec.slice(), shard.bytes, spec.reservedBytes()));
