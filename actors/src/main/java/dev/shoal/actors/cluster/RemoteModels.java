@@ -183,8 +183,9 @@ final class RemoteModels implements AutoCloseable {
                 : last;
     }
 
+    /** Stops the client without waiting: it runs when the actor system has terminated, on a thread others share. */
     @Override
     public void close() {
-        http.close();
+        http.shutdownNow();
     }
 }
