@@ -125,21 +125,27 @@ public final class ModelCatalog {
     }
 
     Optional<ModelFile> lookupFile(String name) {
+        return bestMatch(name, files, ModelFile::name);
+    }
+
+    /**
+     * The first of {@code items} (in order) whose catalog name {@code name} means: each of {@link #candidates}, most
+     * literal first, exactly; then the same ignoring case. Empty for a blank name or no match. The one matching rule
+     * for this node's files and for other members' ({@code RemoteModels}).
+     */
+    public static <T> Optional<T> bestMatch(String name, List<T> items,
+                                            java.util.function.Function<T, String> nameOf) {
         if (name == null || name.isBlank()) {
             return Optional.empty();
         }
-        List<ModelFile> snapshot = files;
-        for (String candidate : candidates(name.strip())) {
-            for (ModelFile f : snapshot) {
-                if (f.name().equals(candidate)) {
-                    return Optional.of(f);
-                }
-            }
-        }
-        for (String candidate : candidates(name.strip())) {
-            for (ModelFile f : snapshot) {
-                if (f.name().equalsIgnoreCase(candidate)) {
-                    return Optional.of(f);
+        List<String> candidates = candidates(name.strip());
+        for (boolean ignoreCase : new boolean[] {false, true}) {
+            for (String candidate : candidates) {
+                for (T item : items) {
+                    String n = nameOf.apply(item);
+                    if (ignoreCase ? n.equalsIgnoreCase(candidate) : n.equals(candidate)) {
+                        return Optional.of(item);
+                    }
                 }
             }
         }
@@ -147,7 +153,7 @@ public final class ModelCatalog {
     }
 
     /** File names (without .gguf) a client name may mean, most literal first. */
-    public static List<String> candidates(String name) {
+    static List<String> candidates(String name) {
         List<String> out = new ArrayList<>();
         out.add(name);
         int colon = name.lastIndexOf(':');

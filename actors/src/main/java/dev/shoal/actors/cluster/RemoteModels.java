@@ -54,10 +54,7 @@ final class RemoteModels implements AutoCloseable {
      * @throws IOException when the member that has it cannot be asked or its file is not a readable model
      */
     Optional<Resolved> resolve(String name, List<NodeProfile> nodes) throws IOException {
-        if (name == null || name.isBlank()) {
-            return Optional.empty();
-        }
-        Optional<Match> match = match(name.strip(), nodes);
+        Optional<Match> match = match(name, nodes);
         if (match.isEmpty()) {
             return Optional.empty();
         }
@@ -98,23 +95,9 @@ final class RemoteModels implements AutoCloseable {
 
     /** The resolution of {@code name} among those made so far, without asking anyone. */
     Optional<Resolved> cached(String name) {
-        if (name == null || name.isBlank()) {
-            return Optional.empty();
-        }
-        List<String> candidates = ModelCatalog.candidates(name.strip());
-        for (boolean ignoreCase : new boolean[] {false, true}) {
-            for (String candidate : candidates) {
-                Optional<Resolved> r = byHolderFile.entrySet().stream().sorted(Map.Entry.comparingByKey())
-                        .map(e -> e.getValue().resolved())
-                        .filter(x -> ignoreCase ? x.entry().name().equalsIgnoreCase(candidate)
-                                : x.entry().name().equals(candidate))
-                        .findFirst();
-                if (r.isPresent()) {
-                    return r;
-                }
-            }
-        }
-        return Optional.empty();
+        List<Resolved> made = byHolderFile.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getValue().resolved()).toList();
+        return ModelCatalog.bestMatch(name, made, r -> r.entry().name());
     }
 
     private Resolved resolve(NodeProfile holder, String file, Duration trust) throws IOException {
@@ -160,20 +143,13 @@ final class RemoteModels implements AutoCloseable {
     }
 
     private static Optional<Match> match(String name, List<NodeProfile> nodes) {
-        List<String> candidates = ModelCatalog.candidates(name);
-        for (boolean ignoreCase : new boolean[] {false, true}) {
-            for (String candidate : candidates) {
-                for (NodeProfile n : nodes) {
-                    for (String file : n.modelFiles()) {
-                        String base = baseName(file);
-                        if (ignoreCase ? base.equalsIgnoreCase(candidate) : base.equals(candidate)) {
-                            return Optional.of(new Match(n, file));
-                        }
-                    }
-                }
+        List<Match> files = new ArrayList<>();
+        for (NodeProfile n : nodes) {
+            for (String file : n.modelFiles()) {
+                files.add(new Match(n, file));
             }
         }
-        return Optional.empty();
+        return ModelCatalog.bestMatch(name, files, m -> baseName(m.file()));
     }
 
     /** {@code extra/qwen3:8b.gguf} → {@code qwen3:8b}, as the catalog names a file. */
