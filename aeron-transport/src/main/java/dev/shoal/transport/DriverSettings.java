@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * Settings of one node's {@link EmbeddedDriver}.
@@ -19,8 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                      goes silent; Aeron's default of 10 s is long for a worker waiting on its supervisor, so
  *                      the default here is {@link #DEFAULT_IMAGE_LIVENESS}. It also bounds how long a
  *                      publication counts as connected after the peer's status messages stop.
+ * @param insideNode    the driver runs in a node's JVM, whose data-plane threads tell it when the node is at rest
+ *                      ({@link IdleMode#newNodeDriverStrategy()}); false for a host's shared driver process, which
+ *                      has no such threads and idles as its mode says
  */
-public record DriverSettings(Path directory, IdleMode idle, Duration imageLiveness) {
+public record DriverSettings(Path directory, IdleMode idle, Duration imageLiveness, boolean insideNode) {
 
     /** 3 s: a gone peer is noticed within a few seconds; a stalled-but-alive peer's driver has 30× its heartbeat. */
     public static final Duration DEFAULT_IMAGE_LIVENESS = Duration.ofSeconds(3);
@@ -37,22 +41,27 @@ public record DriverSettings(Path directory, IdleMode idle, Duration imageLivene
         }
     }
 
-    /** Default image liveness. */
+    /** A driver process of its own (not inside a node), default image liveness. */
     public DriverSettings(final Path directory, final IdleMode idle) {
-        this(directory, idle, DEFAULT_IMAGE_LIVENESS);
+        this(directory, idle, DEFAULT_IMAGE_LIVENESS, false);
     }
 
-    /** A fresh unique directory (under /dev/shm when it exists, else the temp dir), back-off idling. */
+    /** A node's driver in a fresh unique directory (under /dev/shm when it exists, else the temp dir), back-off idling. */
     public static DriverSettings defaults() {
-        return new DriverSettings(uniqueDirectory(), IdleMode.BACKOFF);
+        return new DriverSettings(uniqueDirectory(), IdleMode.BACKOFF, DEFAULT_IMAGE_LIVENESS, true);
     }
 
     public DriverSettings withIdle(final IdleMode mode) {
-        return new DriverSettings(directory, mode, imageLiveness);
+        return new DriverSettings(directory, mode, imageLiveness, insideNode);
     }
 
     public DriverSettings withImageLiveness(final Duration liveness) {
-        return new DriverSettings(directory, idle, liveness);
+        return new DriverSettings(directory, idle, liveness, insideNode);
+    }
+
+    /** The idle strategy of the driver's shared thread. */
+    IdleStrategy driverIdleStrategy() {
+        return insideNode ? idle.newNodeDriverStrategy() : idle.newStrategy();
     }
 
     /**

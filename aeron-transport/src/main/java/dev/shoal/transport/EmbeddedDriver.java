@@ -5,6 +5,7 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import java.nio.file.Path;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
 /**
  * One node's Aeron media driver, embedded in the JVM, plus the Aeron client connected to it.
@@ -30,6 +31,9 @@ public final class EmbeddedDriver implements AutoCloseable {
     /** Receiver window and socket buffer sizes. */
     public static final int WINDOW_LENGTH = 2 * 1024 * 1024;
 
+    /** How often the driver's async executor (name resolution) looks for tasks. */
+    static final long ASYNC_EXECUTOR_SLEEP_MS = 10;
+
     private final MediaDriver driver;
     private final Aeron aeron;
     private final Path directory;
@@ -54,7 +58,10 @@ public final class EmbeddedDriver implements AutoCloseable {
         final MediaDriver.Context ctx = new MediaDriver.Context()
                 .aeronDirectoryName(dir)
                 .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(settings.idle().newStrategy())
+                .sharedIdleStrategy(settings.driverIdleStrategy())
+                // name resolution and the driver's other rare tasks: its default wake-up every millisecond cost
+                // 1-2 % of a core on an idle node
+                .asyncExecutorIdleStrategy(new SleepingMillisIdleStrategy(ASYNC_EXECUTOR_SLEEP_MS))
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .imageLivenessTimeoutNs(settings.imageLiveness().toNanos())

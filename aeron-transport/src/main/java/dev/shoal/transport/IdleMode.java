@@ -16,7 +16,8 @@ public enum IdleMode {
      * against the wake-up cost after the forward pass computed for a while: over UDP both drivers' threads must
      * wake, and a 16 KiB all-reduce after a 1 ms pause took p50 ≈ 160 µs with a 100 µs ceiling, ≈ 240 µs with
      * 250 µs (yielding: ≈ 25 µs). At rest, two connected drivers used 33 / 23 / 14 / 8 % of a core with ceilings
-     * of 50 µs / 100 µs / 250 µs / 1 ms (measured on the 2-core test machine, see AllReduceLatencyCheck).
+     * of 50 µs / 100 µs / 250 µs / 1 ms (measured on the 2-core test machine, see AllReduceLatencyCheck). A
+     * node's own driver in this mode rests once the node is quiet ({@link #newNodeDriverStrategy()}).
      */
     BACKOFF,
 
@@ -50,14 +51,35 @@ public enum IdleMode {
     private static final long MIN_PARK_NS = 1_000;
     private static final long MAX_PARK_NS = 100_000;
 
-    /** A new strategy instance; strategies keep per-thread state, so every thread needs its own. */
+    /** After this long without data-plane work in its JVM, a node's own driver rests. */
+    static final long REST_AFTER_MS = 1000;
+    /** A resting driver's park. */
+    static final long REST_PARK_MS = 2;
+
+    /**
+     * A new strategy instance for a thread that waits inside a step (or answers link probes); strategies keep
+     * per-thread state, so every thread needs its own. Backing-off and adaptive ones mark {@link DataPlaneActivity}.
+     */
     public IdleStrategy newStrategy() {
         return switch (this) {
-            case BACKOFF -> new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS);
+            case BACKOFF -> new ActivityMarkingIdleStrategy(
+                    new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS));
             case YIELDING -> new YieldingIdleStrategy();
             case ADAPTIVE -> new BusyWindowIdleStrategy(BUSY_WINDOW_MS * 1_000_000,
                     new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS));
             case SLEEPING -> new SleepingIdleStrategy(SLEEP_MS * 1_000_000);
         };
+    }
+
+    /**
+     * The strategy of a media driver that runs inside a node: {@link #BACKOFF} rests ({@link RestingIdleStrategy},
+     * {@value #REST_PARK_MS} ms parks) once the node's data plane has been quiet for {@value #REST_AFTER_MS} ms; the
+     * other modes idle as {@link #newStrategy()} does.
+     */
+    public IdleStrategy newNodeDriverStrategy() {
+        return this == BACKOFF
+                ? new RestingIdleStrategy(new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS),
+                REST_AFTER_MS * 1_000_000, REST_PARK_MS * 1_000_000)
+                : newStrategy();
     }
 }
