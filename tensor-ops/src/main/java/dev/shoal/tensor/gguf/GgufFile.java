@@ -72,12 +72,23 @@ public final class GgufFile implements AutoCloseable {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0)
-                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                    : nativeView(ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), arena);
             return parse(path, arena, seg);
         } catch (RuntimeException | IOException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * The mapping as a plain native segment (same memory, same arena, read-only). Weights reach the kernels both
+     * from mappings and from memory a slice was compacted into ({@code Arena.allocate}); two segment classes at the
+     * kernels' loads make every access bimorphic, and a JVM that had run both decoded at half speed (a whole 1B
+     * Q8_0 model 143 → 306 ms per token after a tensor rank's compacted slice ran, the rank 70 → 150 ms;
+     * {@code SliceSpeedCheck}). One class keeps them monomorphic.
+     */
+    private static MemorySegment nativeView(MemorySegment mapped, Arena arena) {
+        return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null).asReadOnly();
     }
 
     private static GgufFile parse(Path path, Arena arena, MemorySegment seg) {

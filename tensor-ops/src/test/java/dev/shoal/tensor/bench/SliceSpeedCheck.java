@@ -56,7 +56,9 @@ public final class SliceSpeedCheck {
                     Slice s = new Slice(0, c.layers(), part(c.kvHeads(), r, ranks), part(c.kvHeads(), r + 1, ranks),
                             part(c.ffnDim(), r, ranks), part(c.ffnDim(), r + 1, ranks),
                             part(c.vocabSize(), r, ranks), part(c.vocabSize(), r + 1, ranks));
-                    SliceModel m = new SliceModel(SliceWeights.load(file, c, s).compact(arena), new Silent(r, ranks),
+                    SliceWeights w = SliceWeights.load(file, c, s);
+                    SliceModel m = new SliceModel(Boolean.parseBoolean(System.getProperty("compact", "true"))
+                            ? w.compact(arena) : w, new Silent(r, ranks),
                             StageLink.NONE, pool, tokens + 1, 1, vs, ve);
                     run("rank " + r + "/" + ranks, m, tokens);
                 }

@@ -42,6 +42,20 @@ class SlicedModelTest {
     }
 
     @org.junit.jupiter.api.Test
+    void weightsFromAFileAndFromACompactedSliceShouldReachTheKernelsAsOneSegmentClass() throws Exception {
+        // two segment classes at the kernels' loads make every access bimorphic: a JVM that had run a whole
+        // (mapped) model and a compacted slice decoded both at half speed (SliceSpeedCheck)
+        try (GgufFile f = GgufFile.open(SharedModels.require("stories260K.gguf"));
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            Matrix mapped = SliceWeights.load(f, c, Slice.whole(c)).output();
+            Matrix compacted = SliceWeights.load(f, c, Slice.whole(c).tensorPart(1, 2, 32)).compact(arena).output();
+            assertEquals(mapped.data().getClass(), compacted.data().getClass());
+            org.junit.jupiter.api.Assertions.assertTrue(mapped.data().isReadOnly(), "the file's mapping is read-only");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
     void aTensorSplitOffQuantBlockEdgesShouldBeRefusedNamingTheTensor() throws Exception {
         // Q4_K blocks are 256 wide; 2 ranks of this model get 128 attention-output columns each
         try (GgufFile f = GgufFile.open(SharedModels.require("quant-vectors/quant-pure-Q4_K.gguf"))) {
