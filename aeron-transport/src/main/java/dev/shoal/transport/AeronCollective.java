@@ -60,6 +60,9 @@ public final class AeronCollective implements Collective, AutoCloseable {
     /** Fragments one poll reads across all images. */
     private static final int FRAGMENT_LIMIT = 64;
 
+    /** After this long without progress a wait looks at the peers' links ({@link #goneRank}), and again as often. */
+    static final long GONE_CHECK_NS = 100_000_000L;
+
     private final int rank;
     private final int size;
     private final Endpoint[] endpoints;
@@ -74,6 +77,9 @@ public final class AeronCollective implements Collective, AutoCloseable {
     private final int[] expected; // floats each rank sends in the current step
     private final int[] received; // floats received so far from each rank in the current step
     private final boolean[] complete;
+    private final boolean[] connectedOnce; // our publication to the rank has had a receiver
+    private int imagesSeen; // most peer images the subscription has had
+    private long lastGoneCheck;
 
     private long sequence;
     private short op;
@@ -107,6 +113,7 @@ public final class AeronCollective implements Collective, AutoCloseable {
         this.expected = new int[size];
         this.received = new int[size];
         this.complete = new boolean[size];
+        this.connectedOnce = new boolean[size];
         this.senders = new ChunkedSender[size];
         final Endpoint own = this.endpoints[rank];
         Subscription sub = null;
@@ -166,6 +173,8 @@ public final class AeronCollective implements Collective, AutoCloseable {
                 }
             }
             if (missing < 0 && subscription.imageCount() >= size - 1) {
+                Arrays.fill(connectedOnce, true);
+                imagesSeen = Math.max(imagesSeen, subscription.imageCount());
                 return;
             }
             if (System.nanoTime() - deadline >= 0) {
@@ -257,6 +266,12 @@ public final class AeronCollective implements Collective, AutoCloseable {
                 lastProgress = now;
             } else if (now - lastProgress >= timeoutNs) {
                 throw unavailable();
+            } else if (now - lastProgress >= GONE_CHECK_NS && now - lastGoneCheck >= GONE_CHECK_NS) {
+                lastGoneCheck = now;
+                final int gone = goneRank();
+                if (gone >= 0) {
+                    throw gone(gone, now - lastProgress);
+                }
             }
             idle.idle(work);
         }
@@ -354,6 +369,45 @@ public final class AeronCollective implements Collective, AutoCloseable {
                 data[offset + i] += p[i];
             }
         }
+    }
+
+    /**
+     * A peer we are waiting on whose link is gone: our publication to it lost its receiver (a gone process's
+     * driver stops its status messages; over IPC its subscription closes) or a peer's stream to us vanished (closed,
+     * or silent for the driver's image liveness). Only links seen up before count, so a peer still starting is
+     * waited for; -1 when none. A slow peer that is alive keeps both, and is given the whole peer timeout.
+     */
+    private int goneRank() {
+        for (int r = 0; r < size; r++) {
+            if (r != rank && senders[r].isConnected()) {
+                connectedOnce[r] = true;
+            }
+        }
+        final int images = subscription.imageCount();
+        imagesSeen = Math.max(imagesSeen, images);
+        for (int r = 0; r < size; r++) {
+            if (r != rank && connectedOnce[r] && !senders[r].isConnected() && (!complete[r] || !senders[r].isDone())) {
+                return r;
+            }
+        }
+        if (images < imagesSeen) {
+            for (int r = 0; r < size; r++) {
+                if (r != rank && !complete[r]) {
+                    return r; // images carry no rank until their first frame; name the first peer still owed
+                }
+            }
+        }
+        return -1;
+    }
+
+    private PeerUnavailableException gone(final int who, final long waitedNs) {
+        final PeerUnavailableException e = new PeerUnavailableException(who, endpoints[who], "rank " + rank
+                + " step " + sequence + " (" + TensorFrameDescriptor.opName(op) + "): rank " + who + " at "
+                + endpoints[who] + " is gone (" + (senders[who].isConnected() ? "its stream to this rank closed"
+                : "no receiver at its endpoint any more") + ") after " + waitedNs / 1_000_000
+                + " ms without progress");
+        failure = e;
+        return e;
     }
 
     private PeerUnavailableException unavailable() {
