@@ -57,6 +57,8 @@ public final class AeronStageLink implements StageLink, AutoCloseable {
     private String protocolError;
     private RuntimeException failure;
     private boolean closed;
+    private boolean nextSeen; // the next stage's receiver has been there (so its absence means it is gone)
+    private boolean previousSeen; // the previous stage's stream has been there
 
     /**
      * @param listen where the previous stage sends to this one; null for the first stage
@@ -85,7 +87,11 @@ public final class AeronStageLink implements StageLink, AutoCloseable {
      * publication, and the previous stage's publication has an image here. For start-up checks.
      */
     public boolean isConnected() {
-        return (sender == null || sender.isConnected()) && (subscription == null || subscription.imageCount() > 0);
+        final boolean out = sender == null || sender.isConnected();
+        final boolean in = subscription == null || subscription.imageCount() > 0;
+        nextSeen |= sender != null && out;
+        previousSeen |= subscription != null && in;
+        return out && in;
     }
 
     /** Hand-offs sent so far. */
@@ -118,6 +124,10 @@ public final class AeronStageLink implements StageLink, AutoCloseable {
             } else if (now - lastProgress >= timeoutNs) {
                 throw fail(new PeerUnavailableException(-1, next, "next stage at " + next + " took nothing for "
                         + timeoutNs / 1_000_000 + " ms (hand-off " + sendSequence + "): " + sender.stallReason()));
+            } else if (now - lastProgress >= AeronCollective.GONE_CHECK_NS && nextStageGone()) {
+                throw fail(new PeerUnavailableException(-1, next, "next stage at " + next + " is gone (no "
+                        + "receiver at its endpoint any more) after " + (now - lastProgress) / 1_000_000
+                        + " ms without progress (hand-off " + sendSequence + ")"));
             }
             idle.idle(work);
         }
@@ -148,6 +158,10 @@ public final class AeronStageLink implements StageLink, AutoCloseable {
                 final long now = System.nanoTime();
                 if (work > 0) {
                     lastProgress = now;
+                } else if (now - lastProgress >= AeronCollective.GONE_CHECK_NS && previousStageGone()) {
+                    throw fail(new PeerUnavailableException(-1, listen, "previous stage (sending to " + listen
+                            + ") is gone (its stream closed or fell silent) after " + (now - lastProgress) / 1_000_000
+                            + " ms without progress (hand-off " + receiveSequence + ")"));
                 } else if (now - lastProgress >= timeoutNs) {
                     throw fail(new PeerUnavailableException(-1, listen, "previous stage (sending to " + listen
                             + ") " + (received == 0 ? "sent nothing" : "sent " + received + " of " + length
@@ -187,6 +201,28 @@ public final class AeronStageLink implements StageLink, AutoCloseable {
             return Action.BREAK;
         }
         return Action.CONTINUE;
+    }
+
+    /**
+     * The next stage's receiver went away after it had been there (its node's driver stopped answering); a stage
+     * that is slow to take a hand-off but alive keeps it and gets the whole peer timeout.
+     */
+    private boolean nextStageGone() {
+        if (sender.isConnected()) {
+            nextSeen = true;
+            return false;
+        }
+        return nextSeen;
+    }
+
+    /** The previous stage's stream to this link vanished after it had been there (closed, or silent 3 s). */
+    private boolean previousStageGone() {
+        final int images = subscription.imageCount();
+        if (images > 0) {
+            previousSeen = true;
+            return false;
+        }
+        return previousSeen;
     }
 
     private RuntimeException fail(final RuntimeException e) {

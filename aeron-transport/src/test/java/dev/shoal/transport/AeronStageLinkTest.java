@@ -125,6 +125,22 @@ class AeronStageLinkTest {
     }
 
     @Test
+    void shouldNameAPreviousStageThatIsGoneLongBeforeThePeerTimeout() throws Exception {
+        chain(SETTINGS.withPeerTimeout(Duration.ofSeconds(30)));
+        links[0].sendNext(handoff(0, 100), 100);
+        links[1].receivePrevious(new float[100], 100);
+        links[0].close();
+        drivers[0].close();
+        final long start = System.nanoTime();
+        final PeerUnavailableException e = assertThrows(PeerUnavailableException.class,
+                () -> links[1].receivePrevious(new float[100], 100));
+        final long elapsed = System.nanoTime() - start;
+        // its stream closed (or, killed, fell silent for the 3 s image liveness): not the 30 s timeout
+        assertTrue(elapsed < 5_000_000_000L, "elapsed " + elapsed / 1e6 + " ms");
+        assertTrue(e.getMessage().contains("previous stage") && e.getMessage().contains("is gone"), e.getMessage());
+    }
+
+    @Test
     void shouldFailWhenTheNextStageIsGone() throws Exception {
         chain(SETTINGS.withPeerTimeout(Duration.ofMillis(800)));
         links[0].sendNext(handoff(0, 100), 100);
