@@ -28,6 +28,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Makes a slice of a model loadable on a node that does not have the model file: fetches from a node that has it
@@ -46,12 +52,14 @@ public final class SliceFetch {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BUFFER = 1 << 20;
+    /** Windows fetched at once. */
+    static final int PARALLEL = 4;
 
     private final HttpClient http;
     private final String holder;
     private final String fileName;
     private final Duration timeout;
-    private long fetched;
+    private final AtomicLong fetched = new AtomicLong();
     private long reused;
     private java.util.function.LongConsumer progress;
     private long progressEvery;
@@ -72,7 +80,7 @@ public final class SliceFetch {
 
     /**
      * Tells {@code listener} the bytes fetched so far, at most once per {@code every} (and not at all before the
-     * first {@code every} has passed), from the fetching thread.
+     * first {@code every} has passed), from a fetching thread (one call at a time).
      */
     public SliceFetch onProgress(java.util.function.LongConsumer listener, Duration every) {
         this.progress = listener;
@@ -83,7 +91,7 @@ public final class SliceFetch {
 
     /** Bytes fetched so far. */
     public long fetchedBytes() {
-        return fetched;
+        return fetched.get();
     }
 
     /** Bytes a kept copy already held, so they were not fetched again. */
@@ -194,9 +202,7 @@ public final class SliceFetch {
                     matrices.add(windowOf(partial, m));
                 }
             }
-            for (FileWindow w : matrices) {
-                ensure(out, w, held, index);
-            }
+            ensureAll(out, matrices, held, index);
         }
     }
 
@@ -206,10 +212,61 @@ public final class SliceFetch {
             return;
         }
         fetchInto(out, w);
+        fetchedWindow(w, held, index);
+    }
+
+    private synchronized void fetchedWindow(FileWindow w, Set<FileWindow> held, Path index) throws IOException {
         held.add(w);
         if (index != null) {
             Files.writeString(index, w.offset() + " " + w.length() + " " + w.stride() + " " + w.count() + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+    }
+
+    /**
+     * The matrices' windows, {@value #PARALLEL} requests at a time: one HTTP stream is bounded by one core's copying
+     * on each side (~300–450 MB/s here), well below a Thunderbolt link; each request writes its own file ranges.
+     */
+    private void ensureAll(FileChannel out, List<FileWindow> windows, Set<FileWindow> held, Path index)
+            throws IOException {
+        List<FileWindow> todo = new ArrayList<>();
+        for (FileWindow w : windows) {
+            if (held.contains(w)) {
+                reused += w.totalBytes();
+            } else {
+                todo.add(w);
+            }
+        }
+        ConcurrentLinkedQueue<FileWindow> queue = new ConcurrentLinkedQueue<>(
+                todo);
+        int streams = Math.min(PARALLEL, todo.size());
+        List<Future<Void>> running = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < streams; i++) {
+                running.add(pool.submit(() -> {
+                    for (FileWindow w; (w = queue.poll()) != null; ) {
+                        fetchInto(out, w);
+                        fetchedWindow(w, held, index);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> f : running) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    queue.clear(); // the other streams finish the window they are on, then stop
+                    Throwable cause = e.getCause();
+                    if (cause instanceof IOException io) {
+                        throw io;
+                    }
+                    throw new IOException("fetching " + fileName + " from " + holder + ": " + cause, cause);
+                } catch (InterruptedException e) {
+                    queue.clear();
+                    Thread.currentThread().interrupt();
+                    throw new IOException("fetching " + fileName + " from " + holder + " was interrupted", e);
+                }
+            }
         }
     }
 
@@ -267,13 +324,19 @@ public final class SliceFetch {
                         pos += out.write(b, pos);
                     }
                     left -= n;
-                    fetched += n;
-                    if (progress != null && System.nanoTime() - lastProgress >= progressEvery) {
-                        lastProgress = System.nanoTime();
-                        progress.accept(fetched);
+                    long total = fetched.addAndGet(n);
+                    if (progress != null) {
+                        reportProgress(total);
                     }
                 }
             }
+        }
+    }
+
+    private synchronized void reportProgress(long total) {
+        if (System.nanoTime() - lastProgress >= progressEvery) {
+            lastProgress = System.nanoTime();
+            progress.accept(total);
         }
     }
 
