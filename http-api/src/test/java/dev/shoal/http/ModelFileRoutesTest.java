@@ -335,4 +335,53 @@ class ModelFileRoutesTest {
         assertTrue(e.getMessage().contains("HTTP 404") && e.getMessage().contains("no model file 'other.gguf'"),
                 e.getMessage());
     }
+
+    @Test
+    void aWindowTheHolderRefusesMidFetchShouldEndTheFetchWithItsErrorNotAHang() throws Exception {
+        // a proxy in front of the holder passes the header, the 1-D tensors and the row-split matrices, and answers
+        // 503 to the column-split windows (one range per row: count > 1), which the four parallel streams meet
+        // among the others
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer proxy = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        proxy.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        proxy.createContext("/", exchange -> {
+            String query = exchange.getRequestURI().getRawQuery();
+            byte[] body;
+            int status;
+            if (query != null && query.matches(".*count=([2-9]|\\d\\d+).*")) {
+                refused.incrementAndGet();
+                status = 503;
+                body = "{\"error\":{\"message\":\"holder busy\"}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            } else {
+                try {
+                    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base
+                            + exchange.getRequestURI())).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                    status = r.statusCode();
+                    body = r.body();
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(interrupted);
+                }
+            }
+            exchange.sendResponseHeaders(status, body.length);
+            try (var out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        proxy.start();
+        try {
+            SliceFetch fetch = new SliceFetch(http, "http://127.0.0.1:" + proxy.getAddress().getPort(), "tiny.gguf",
+                    Duration.ofSeconds(30));
+            Slice rank1 = new Slice(0, 2, 1, 2, 384, 768, 256, 512);
+            long start = System.nanoTime();
+            IOException e = assertThrows(IOException.class, () -> fetch.fetch(rank1, dir.resolve("refused.part")));
+            assertTrue(e.getMessage().contains("HTTP 503") && e.getMessage().contains("holder busy"), e.getMessage());
+            assertTrue(refused.get() >= 1);
+            assertTrue(System.nanoTime() - start < 20_000_000_000L, "the failed fetch took "
+                    + (System.nanoTime() - start) / 1e9 + " s");
+        } finally {
+            proxy.stop(0);
+        }
+    }
 }
