@@ -64,6 +64,7 @@ public final class SliceFetch {
     private java.util.function.LongConsumer progress;
     private long progressEvery;
     private long lastProgress;
+    private long lastReported;
 
     /**
      * @param holderBaseUrl the HTTP API of a node that has the file, {@code http://host:port}
@@ -175,7 +176,7 @@ public final class SliceFetch {
             }
         }
         try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ensure(out, FileWindow.range(0, info.dataOffset()), held, index);
+            ensureAll(out, List.of(FileWindow.range(0, info.dataOffset())), held, index);
             List<FileWindow> small = new ArrayList<>();
             try (GgufFile header = GgufFile.open(file)) {
                 if (header.dataStart() != info.dataOffset()) {
@@ -188,9 +189,7 @@ public final class SliceFetch {
                     }
                 }
             }
-            for (FileWindow w : small) {
-                ensure(out, w, held, index);
-            }
+            ensureAll(out, small, held, index);
             if (slice == null) {
                 return;
             }
@@ -206,15 +205,6 @@ public final class SliceFetch {
         }
     }
 
-    private void ensure(FileChannel out, FileWindow w, Set<FileWindow> held, Path index) throws IOException {
-        if (held.contains(w)) {
-            reused += w.totalBytes();
-            return;
-        }
-        fetchInto(out, w);
-        fetchedWindow(w, held, index);
-    }
-
     private synchronized void fetchedWindow(FileWindow w, Set<FileWindow> held, Path index) throws IOException {
         held.add(w);
         if (index != null) {
@@ -224,8 +214,9 @@ public final class SliceFetch {
     }
 
     /**
-     * The matrices' windows, {@value #PARALLEL} requests at a time: one HTTP stream is bounded by one core's copying
-     * on each side (~300–450 MB/s here), well below a Thunderbolt link; each request writes its own file ranges.
+     * Fetches the windows {@code held} lacks, {@value #PARALLEL} requests at a time (one HTTP stream is bounded by one
+     * core's copying on each side, ~300–450 MB/s here, well below a Thunderbolt link); each request writes its own
+     * file ranges. Returns once all are written, or throws the first failure.
      */
     private void ensureAll(FileChannel out, List<FileWindow> windows, Set<FileWindow> held, Path index)
             throws IOException {
@@ -324,18 +315,24 @@ public final class SliceFetch {
                         pos += out.write(b, pos);
                     }
                     left -= n;
-                    long total = fetched.addAndGet(n);
+                    fetched.addAndGet(n);
                     if (progress != null) {
-                        reportProgress(total);
+                        reportProgress();
                     }
                 }
             }
         }
     }
 
-    private synchronized void reportProgress(long total) {
-        if (System.nanoTime() - lastProgress >= progressEvery) {
+    /**
+     * Reads the total under the lock, and tells only a grown one: parallel streams' own totals would reach the
+     * listener out of order, or twice.
+     */
+    private synchronized void reportProgress() {
+        long total = fetched.get();
+        if (total > lastReported && System.nanoTime() - lastProgress >= progressEvery) {
             lastProgress = System.nanoTime();
+            lastReported = total;
             progress.accept(total);
         }
     }
