@@ -7,8 +7,7 @@ import org.agrona.concurrent.IdleStrategy;
  * Yields while work came recently, backs off (and parks) once a quiet window has passed: a node in the middle of
  * decoding exchanges data every few milliseconds and gets yielding's latency (a waiting thread hands its core
  * straight to the driver or the compute thread), a node at rest parks like {@link IdleMode#BACKOFF} and costs a few
- * percent of a core. Marks {@link DataPlaneActivity} whenever it works or a wait begins. Not thread-safe: one
- * instance per thread, as every Agrona strategy.
+ * percent of a core. Not thread-safe: one instance per thread, as every Agrona strategy.
  */
 final class BusyWindowIdleStrategy implements IdleStrategy {
 
@@ -25,7 +24,6 @@ final class BusyWindowIdleStrategy implements IdleStrategy {
     public void idle(final int workCount) {
         if (workCount > 0) {
             lastWorkNs = System.nanoTime();
-            DataPlaneActivity.mark(lastWorkNs);
             backoff.reset();
             return;
         }
@@ -45,7 +43,6 @@ final class BusyWindowIdleStrategy implements IdleStrategy {
     public void reset() {
         // a caller starting to wait (a new exchange) is busy by definition
         lastWorkNs = System.nanoTime();
-        DataPlaneActivity.mark(lastWorkNs);
         backoff.reset();
     }
 

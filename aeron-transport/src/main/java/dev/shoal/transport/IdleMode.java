@@ -65,8 +65,8 @@ public enum IdleMode {
             case BACKOFF -> new ActivityMarkingIdleStrategy(
                     new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS));
             case YIELDING -> new YieldingIdleStrategy();
-            case ADAPTIVE -> new BusyWindowIdleStrategy(BUSY_WINDOW_MS * 1_000_000,
-                    new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS));
+            case ADAPTIVE -> new ActivityMarkingIdleStrategy(new BusyWindowIdleStrategy(BUSY_WINDOW_MS * 1_000_000,
+                    new BackoffIdleStrategy(MAX_SPINS, MAX_YIELDS, MIN_PARK_NS, MAX_PARK_NS)));
             case SLEEPING -> new SleepingIdleStrategy(SLEEP_MS * 1_000_000);
         };
     }

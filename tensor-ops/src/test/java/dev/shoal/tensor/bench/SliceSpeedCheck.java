@@ -35,14 +35,17 @@ public final class SliceSpeedCheck {
         try (GgufFile file = GgufFile.open(path); WorkerPool pool = new WorkerPool(1); Arena arena = Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromGguf(file);
             Slice whole = Slice.whole(c);
+            // the planner's split: FFN columns on 256-element edges, which every block layout divides
+            Slice[] parts = new Slice[ranks];
             int[] vs = new int[ranks];
             int[] ve = new int[ranks];
             for (int r = 0; r < ranks; r++) {
-                vs[r] = part(c.vocabSize(), r, ranks);
-                ve[r] = part(c.vocabSize(), r + 1, ranks);
+                parts[r] = whole.tensorPart(r, ranks, 256);
+                vs[r] = parts[r].vocabStart();
+                ve[r] = parts[r].vocabEnd();
             }
             if (Boolean.getBoolean("group")) {
-                group(file, c, ranks, vs, ve, tokens, arena);
+                group(file, c, parts, vs, ve, tokens, arena);
                 return;
             }
             for (int pass = 0; pass < Integer.getInteger("passes", 2); pass++) {
@@ -53,10 +56,7 @@ public final class SliceSpeedCheck {
                     if (Integer.getInteger("rank", r) != r) {
                         continue;
                     }
-                    Slice s = new Slice(0, c.layers(), part(c.kvHeads(), r, ranks), part(c.kvHeads(), r + 1, ranks),
-                            part(c.ffnDim(), r, ranks), part(c.ffnDim(), r + 1, ranks),
-                            part(c.vocabSize(), r, ranks), part(c.vocabSize(), r + 1, ranks));
-                    SliceWeights w = SliceWeights.load(file, c, s);
+                    SliceWeights w = SliceWeights.load(file, c, parts[r]);
                     SliceModel m = new SliceModel(Boolean.parseBoolean(System.getProperty("compact", "true"))
                             ? w.compact(arena) : w, new Silent(r, ranks),
                             StageLink.NONE, pool, tokens + 1, 1, vs, ve);
@@ -67,16 +67,15 @@ public final class SliceSpeedCheck {
     }
 
     /** Every rank on a thread of its own (one pool each), exchanging through an in-process group. */
-    private static void group(GgufFile file, ModelConfig c, int ranks, int[] vs, int[] ve, int tokens, Arena arena)
-            throws Exception {
+    private static void group(GgufFile file, ModelConfig c, Slice[] parts, int[] vs, int[] ve, int tokens,
+                              Arena arena) throws Exception {
+        int ranks = parts.length;
         dev.shoal.tensor.model.InProcessGroup g = new dev.shoal.tensor.model.InProcessGroup(ranks,
                 java.time.Duration.ofSeconds(30));
         Thread[] ts = new Thread[ranks];
         for (int r = 0; r < ranks; r++) {
             final int rank = r;
-            Slice s = new Slice(0, c.layers(), part(c.kvHeads(), r, ranks), part(c.kvHeads(), r + 1, ranks),
-                    part(c.ffnDim(), r, ranks), part(c.ffnDim(), r + 1, ranks), vs[r], ve[r]);
-            SliceWeights w = SliceWeights.load(file, c, s).compact(arena);
+            SliceWeights w = SliceWeights.load(file, c, parts[r]).compact(arena);
             ts[r] = new Thread(() -> {
                 try (WorkerPool pool = new WorkerPool(1)) {
                     SliceModel m = new SliceModel(w, g.member(rank), StageLink.NONE, pool, tokens + 1, 1, vs, ve);
@@ -90,10 +89,6 @@ public final class SliceSpeedCheck {
         for (Thread t : ts) {
             t.join();
         }
-    }
-
-    private static int part(int n, int r, int ranks) {
-        return (int) ((long) n * r / ranks);
     }
 
     private static void run(String label, SliceModel m, int tokens) {
