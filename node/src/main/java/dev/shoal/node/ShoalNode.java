@@ -202,7 +202,11 @@ public final class ShoalNode {
 
     /** Runs coordinated shutdown (what SIGTERM does); completes when the actor system has terminated. */
     public CompletionStage<Done> stop() {
-        return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+        // runAll completes with its last phase's task, but getWhenTerminated() is a converted future whose
+        // completion arrives through a callback of its own — CI saw stop() done while it was not yet; a caller of
+        // stop() is promised a terminated system, so wait for that stage too.
+        return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason())
+                .thenCompose(done -> system.getWhenTerminated().thenApply(terminated -> done));
     }
 
     public CompletionStage<Done> whenTerminated() {
