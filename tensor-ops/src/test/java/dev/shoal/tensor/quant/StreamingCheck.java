@@ -23,7 +23,12 @@ import jdk.incubator.vector.VectorOperators;
  *   <li>{@code noscale}: the same loop without the per-block scales (wrong result, half the arithmetic);</li>
  *   <li>{@code read}: the same bytes loaded 16 at a time and added as bytes, aligned to 16;</li>
  *   <li>{@code readq8}: the same, at Q8_0's offsets (blocks of 34 bytes, quants from byte 2: some loads straddle
- *   two cache lines).</li>
+ *   two cache lines);</li>
+ *   <li>{@code plain}: a copy of the kernel's loop (static, activations from element 0);</li>
+ *   <li>{@code scaled} and {@code touch}: the same loop with a loop-invariant flag that, when set ({@code touch}),
+ *   loads one byte of each row {@code -Dahead} bytes (default 1024) ahead every block — the nearest Java has to a
+ *   prefetch. {@code scaled} runs it with the flag off: C2 compiles that loop differently from {@code plain}, and
+ *   it streams faster (see docs/BENCHMARKS.md).</li>
  * </ul>
  *
  * Args: the shape, then a byte budget (default 1 GiB: from DRAM; 40000: from L1). Prints GB/s of weight bytes.
@@ -88,12 +93,43 @@ public final class StreamingCheck {
                     read(w, r * ROW_BYTES, stride, out, r, BLOCK, 2);
                 }
             };
-            default -> throw new IllegalArgumentException("shape must be kernel, noscale, read or readq8: " + shape);
+            case "spec" -> () -> {
+                final int n = nVar;
+                for (int r = 0; r < quarter; r++) {
+                    if (n == 2048) {
+                        param(w, r * ROW_BYTES, stride, a, out, r, quarter, 64);
+                    } else {
+                        param(w, r * ROW_BYTES, stride, a, out, r, quarter, n / QK);
+                    }
+                }
+            };
+            case "param" -> () -> {
+                final int n = nVar;
+                for (int r = 0; r < quarter; r++) {
+                    param(w, r * ROW_BYTES, stride, a, out, r, quarter, n / QK);
+                }
+            };
+            case "plain" -> () -> {
+                for (int r = 0; r < quarter; r++) {
+                    plain(w, r * ROW_BYTES, stride, a, out, r, quarter);
+                }
+            };
+            case "scaled", "touch" -> {
+                final boolean touch = shape.equals("touch");
+                yield () -> {
+                    for (int r = 0; r < quarter; r++) {
+                        scaled(w, r * ROW_BYTES, stride, a, out, r, quarter, touch);
+                    }
+                };
+            }
+            default -> throw new IllegalArgumentException(
+                    "shape must be kernel, noscale, read, readq8, plain, scaled or touch: " + shape);
         };
-        System.out.printf("%s, %d MiB, %d-bit vectors, 1 thread%n", shape, ROW_BYTES * rows >> 20, F.vectorBitSize());
+        System.out.printf("%s%s, %d MiB, %d-bit vectors, 1 thread%n", shape,
+                shape.equals("touch") ? " (" + AHEAD + " bytes ahead)" : "", ROW_BYTES * rows >> 20, F.vectorBitSize());
         for (int round = 0; round < 3; round++) {
             System.out.printf("%-8s %6.2f GB/s%n", shape, ROW_BYTES * rows / time(pass));
-            sink += out[rows - 1];
+            sink += out[rows - 1] + touched;
         }
     }
 
@@ -172,5 +208,95 @@ public final class StreamingCheck {
 
     private static ByteVector load(MemorySegment w, long at) {
         return ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, BlockIo.LE);
+    }
+
+    private static final long AHEAD = Long.getLong("ahead", 1024);
+    private static int touched;
+
+    private static void scaled(MemorySegment w, long o0, long stride, QuantizedActivations a, float[] out, int at,
+                               int os, boolean touch) {
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final long o1 = o0 + stride;
+        final long o2 = o0 + 2 * stride;
+        final long o3 = o0 + 3 * stride;
+        final long last = w.byteSize() - 1;
+        int t = 0;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int b = 0; b < COLS / QK; b++) {
+            final long blk = (long) BLOCK * b;
+            final int xb = QK * b;
+            final float d = dx[b];
+            if (touch) {
+                t += BlockIo.i8(w, Math.min(o0 + blk + AHEAD, last)) + BlockIo.i8(w, Math.min(o1 + blk + AHEAD, last))
+                        + BlockIo.i8(w, Math.min(o2 + blk + AHEAD, last)) + BlockIo.i8(w, Math.min(o3 + blk + AHEAD, last));
+            }
+            a0 = block(w, o0 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o0 + blk) * d), a0);
+            a1 = block(w, o1 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o1 + blk) * d), a1);
+            a2 = block(w, o2 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o2 + blk) * d), a2);
+            a3 = block(w, o3 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o3 + blk) * d), a3);
+        }
+        touched += t;
+        out[at] = a0.reduceLanes(VectorOperators.ADD);
+        out[at + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[at + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[at + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static volatile int nVar = COLS;
+
+    private static void param(MemorySegment w, long o0, long stride, QuantizedActivations a, float[] out, int at,
+                              int os, int nb) {
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final long o1 = o0 + stride;
+        final long o2 = o0 + 2 * stride;
+        final long o3 = o0 + 3 * stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int b = 0; b < nb; b++) {
+            final long blk = (long) BLOCK * b;
+            final int xb = QK * b;
+            final float d = dx[b];
+            a0 = block(w, o0 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o0 + blk) * d), a0);
+            a1 = block(w, o1 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o1 + blk) * d), a1);
+            a2 = block(w, o2 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o2 + blk) * d), a2);
+            a3 = block(w, o3 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o3 + blk) * d), a3);
+        }
+        out[at] = a0.reduceLanes(VectorOperators.ADD);
+        out[at + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[at + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[at + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void plain(MemorySegment w, long o0, long stride, QuantizedActivations a, float[] out, int at,
+                              int os) {
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final long o1 = o0 + stride;
+        final long o2 = o0 + 2 * stride;
+        final long o3 = o0 + 3 * stride;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int b = 0; b < COLS / QK; b++) {
+            final long blk = (long) BLOCK * b;
+            final int xb = QK * b;
+            final float d = dx[b];
+            a0 = block(w, o0 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o0 + blk) * d), a0);
+            a1 = block(w, o1 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o1 + blk) * d), a1);
+            a2 = block(w, o2 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o2 + blk) * d), a2);
+            a3 = block(w, o3 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(w, o3 + blk) * d), a3);
+        }
+        out[at] = a0.reduceLanes(VectorOperators.ADD);
+        out[at + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[at + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[at + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
     }
 }
