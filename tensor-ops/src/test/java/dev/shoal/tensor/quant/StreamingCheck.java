@@ -25,6 +25,9 @@ import jdk.incubator.vector.VectorOperators;
  *   <li>{@code readq8}: the same, at Q8_0's offsets (blocks of 34 bytes, quants from byte 2: some loads straddle
  *   two cache lines);</li>
  *   <li>{@code plain}: a copy of the kernel's loop (static, activations from element 0);</li>
+ *   <li>{@code global} and {@code globalk}: {@code plain} and the kernel reading through one segment over all of
+ *   memory at absolute addresses, so no load is checked against a row's own limit (a test of what the bounds
+ *   checks cost; the weights' segment is kept reachable by hand);</li>
  *   <li>{@code scaled} and {@code touch}: the same loop with a loop-invariant flag that, when set ({@code touch}),
  *   loads one byte of each row {@code -Dahead} bytes (default 1024) ahead every block — the nearest Java has to a
  *   prefetch. {@code scaled} runs it with the flag off: C2 compiles that loop differently from {@code plain}, and
@@ -109,6 +112,26 @@ public final class StreamingCheck {
                     param(w, r * ROW_BYTES, stride, a, out, r, quarter, n / QK);
                 }
             };
+            case "global" -> {
+                final MemorySegment all = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+                final long base = w.address();
+                yield () -> {
+                    for (int r = 0; r < quarter; r++) {
+                        plain(all, base + r * ROW_BYTES, stride, a, out, r, quarter);
+                    }
+                    java.lang.ref.Reference.reachabilityFence(w);
+                };
+            }
+            case "globalk" -> {
+                final MemorySegment all = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+                final long base = w.address();
+                yield () -> {
+                    for (int r = 0; r < quarter; r++) {
+                        k.dotQuantized4(all, base + r * ROW_BYTES, stride, a, 0, COLS, out, r, quarter);
+                    }
+                    java.lang.ref.Reference.reachabilityFence(w);
+                };
+            }
             case "plain" -> () -> {
                 for (int r = 0; r < quarter; r++) {
                     plain(w, r * ROW_BYTES, stride, a, out, r, quarter);
@@ -123,7 +146,7 @@ public final class StreamingCheck {
                 };
             }
             default -> throw new IllegalArgumentException(
-                    "shape must be kernel, noscale, read, readq8, plain, scaled or touch: " + shape);
+                    "shape must be kernel, noscale, read, readq8, plain, global, globalk, scaled or touch: " + shape);
         };
         System.out.printf("%s%s, %d MiB, %d-bit vectors, 1 thread%n", shape,
                 shape.equals("touch") ? " (" + AHEAD + " bytes ahead)" : "", ROW_BYTES * rows >> 20, F.vectorBitSize());
