@@ -19,6 +19,27 @@ final class BlockIo {
         return Float.float16ToFloat(s.get(I16, off));
     }
 
+    /**
+     * The float of every f16 bit pattern (256 KiB; the scales of real weights use a few thousand of them, so the
+     * hot part sits in L1). A kernel that broadcasts a block's scale straight from here gets one vector load, where
+     * {@link #f16} compiles to a scalar load, a move into a vector register, a conversion and a broadcast — vector
+     * work as costly as a quarter of a Q4_0 block's arithmetic (Q4_0 pair kernel from L2 7.5 → 9.3 GB/s).
+     */
+    private static final float[] F16_VALUES = f16Values();
+
+    private static float[] f16Values() {
+        float[] values = new float[1 << 16];
+        for (int h = 0; h < values.length; h++) {
+            values[h] = Float.float16ToFloat((short) h);
+        }
+        return values;
+    }
+
+    /** {@link #f16}, looked up: use it where the value goes straight into {@code FloatVector.broadcast}. */
+    static float f16Lookup(MemorySegment s, long off) {
+        return F16_VALUES[s.get(I16, off) & 0xFFFF];
+    }
+
     /** Stores {@code v} as f16, rounding to nearest even like ggml's {@code GGML_FP32_TO_FP16}. */
     static void putF16(MemorySegment s, long off, float v) {
         s.set(I16, off, Float.floatToFloat16(v));

@@ -74,7 +74,7 @@ final class Q4_0Kernel implements QuantKernel {
                     s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at)), acc);
+            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, at)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -84,7 +84,7 @@ final class Q4_0Kernel implements QuantKernel {
         BlockIo.checkBlocks(GgmlType.Q4_0, n);
         for (int b = 0; b < n / QK; b++) {
             final long at = offset + (long) BLOCK * b;
-            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at));
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16Lookup(src, at));
             final int y = dstOff + QK * b;
             for (int g = 0; g < 16; g += G) {
                 ByteVector q = ByteVector.fromMemorySegment(B, src, at + 2 + g, LE);
@@ -150,9 +150,11 @@ final class Q4_0Kernel implements QuantKernel {
                     sHi = Lanes.toFloats(hi16, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), sHi);
                 }
             }
-            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]);
-            acc = s.fma(d, acc);
-            accHi = sHi.fma(d, accHi);
+            // (Σ·dx)·d rather than Σ·(d·dx): d broadcast from memory, not through a scalar multiply (BlockIo.f16Lookup)
+            final FloatVector dxv = FloatVector.broadcast(F, dx[so + b]);
+            final FloatVector d = FloatVector.broadcast(F, BlockIo.f16Lookup(src, at));
+            acc = s.mul(dxv).fma(d, acc);
+            accHi = sHi.mul(dxv).fma(d, accHi);
         }
         return accHi.fma(FloatVector.broadcast(F, 1f / 16), acc).reduceLanes(VectorOperators.ADD);
     }
@@ -202,9 +204,10 @@ final class Q4_0Kernel implements QuantKernel {
                     sB = Lanes.toFloats(hiB, p).fma(xh, Lanes.toFloats(loB, p).fma(xl, sB));
                 }
             }
-            final float d = dx[so + b];
-            accA = sA.fma(FloatVector.broadcast(F, BlockIo.f16(src, atA) * d), accA);
-            accB = sB.fma(FloatVector.broadcast(F, BlockIo.f16(src, atB) * d), accB);
+            // (Σ·dx)·d rather than Σ·(d·dx): d broadcast from memory, not through a scalar multiply (BlockIo.f16Lookup)
+            final FloatVector dxv = FloatVector.broadcast(F, dx[so + b]);
+            accA = sA.mul(dxv).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atA)), accA);
+            accB = sB.mul(dxv).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atB)), accB);
         }
         out[outA] = accA.reduceLanes(VectorOperators.ADD);
         out[outB] = accB.reduceLanes(VectorOperators.ADD);
