@@ -40,6 +40,28 @@ final class BlockIo {
         return F16_VALUES[s.get(I16, off) & 0xFFFF];
     }
 
+    /** Floats of the bytes 0..255, and of the same bits read as signed (-128..127), for the same reason. */
+    private static final float[] U8_VALUES = byteValues(false);
+    private static final float[] I8_VALUES = byteValues(true);
+
+    private static float[] byteValues(boolean signed) {
+        float[] values = new float[256];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = signed ? (byte) i : i;
+        }
+        return values;
+    }
+
+    /** The low byte of {@code v}, unsigned, as a float (by lookup: for a scale about to be broadcast). */
+    static float u8Float(int v) {
+        return U8_VALUES[v & 0xFF];
+    }
+
+    /** The low byte of {@code v}, signed, as a float (by lookup: for a scale about to be broadcast). */
+    static float i8Float(int v) {
+        return I8_VALUES[v & 0xFF];
+    }
+
     /** Stores {@code v} as f16, rounding to nearest even like ggml's {@code GGML_FP32_TO_FP16}. */
     static void putF16(MemorySegment s, long off, float v) {
         s.set(I16, off, Float.floatToFloat16(v));

@@ -14,6 +14,11 @@ final class KScales {
     private KScales() {
     }
 
+    /** Byte {@code s} of a word of unpacked scales or mins ({@link #scales}, {@link #mins}), as a float. */
+    static float level(long unpacked, int s) {
+        return BlockIo.u8Float((int) (unpacked >>> (8 * s)));
+    }
+
     /** Bytes 0-7 of the field, little-endian. */
     static long low(MemorySegment s, long at) {
         return s.get(BlockIo.I64, at);

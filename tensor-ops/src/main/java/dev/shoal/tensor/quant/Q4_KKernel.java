@@ -198,8 +198,8 @@ final class Q4_KKernel implements QuantKernel {
                         sq = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xs + g + p * L), sq);
                     }
                 }
-                sumi = sq.fma(FloatVector.broadcast(F, (float) ((int) (sc >>> (8 * s)) & 0xFF)), sumi);
-                summ += ((int) (mn >>> (8 * s)) & 0xFF) * subSums[ss + s];
+                sumi = sq.fma(FloatVector.broadcast(F, KScales.level(sc, s)), sumi);
+                summ += KScales.level(mn, s) * subSums[ss + s];
             }
             final float d = dx[so + b];
             acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
@@ -252,11 +252,11 @@ final class Q4_KKernel implements QuantKernel {
                         sqB = Lanes.toFloats(qB, p).fma(xv, sqB);
                     }
                 }
-                sumiA = sqA.fma(FloatVector.broadcast(F, (float) ((int) (scA >>> (8 * s)) & 0xFF)), sumiA);
-                sumiB = sqB.fma(FloatVector.broadcast(F, (float) ((int) (scB >>> (8 * s)) & 0xFF)), sumiB);
+                sumiA = sqA.fma(FloatVector.broadcast(F, KScales.level(scA, s)), sumiA);
+                sumiB = sqB.fma(FloatVector.broadcast(F, KScales.level(scB, s)), sumiB);
                 final float bs = subSums[ss + s];
-                summA += ((int) (mnA >>> (8 * s)) & 0xFF) * bs;
-                summB += ((int) (mnB >>> (8 * s)) & 0xFF) * bs;
+                summA += KScales.level(mnA, s) * bs;
+                summB += KScales.level(mnB, s) * bs;
             }
             final float d = dx[so + b];
             accA = sumiA.fma(FloatVector.broadcast(F, BlockIo.f16(src, atA) * d), accA);

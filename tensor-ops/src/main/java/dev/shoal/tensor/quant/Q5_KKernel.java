@@ -198,7 +198,7 @@ final class Q5_KKernel implements QuantKernel {
                         sq = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xs + g + p * L), sq);
                     }
                 }
-                sumi = sq.fma(FloatVector.broadcast(F, (float) KScales.scale(low, high, s)), sumi);
+                sumi = sq.fma(FloatVector.broadcast(F, BlockIo.u8Float(KScales.scale(low, high, s))), sumi);
                 summ += KScales.min(low, high, s) * (int) (bsums[gs + 2 * s] + bsums[gs + 2 * s + 1]);
             }
             final float d = dx[so + b];

@@ -196,8 +196,8 @@ final class Q6_KKernel implements QuantKernel {
                                 s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xq + g + p * L), s);
                             }
                         }
-                        float sc = (byte) (scales >>> (8 * (2 * j + (run >> 4))));
-                        sumi = s.fma(FloatVector.broadcast(F, sc), sumi);
+                        sumi = s.fma(FloatVector.broadcast(F,
+                                BlockIo.i8Float((int) (scales >>> (8 * (2 * j + (run >> 4)))))), sumi);
                     }
                 }
             }
