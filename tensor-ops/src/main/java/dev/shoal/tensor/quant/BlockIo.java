@@ -23,7 +23,7 @@ final class BlockIo {
      * The float of every f16 bit pattern (256 KiB; the scales of real weights use a few thousand of them, so the
      * hot part sits in L1). A kernel that broadcasts a block's scale straight from here gets one vector load, where
      * {@link #f16} compiles to a scalar load, a move into a vector register, a conversion and a broadcast — vector
-     * work as costly as a quarter of a Q4_0 block's arithmetic (Q4_0 pair kernel from L2 7.5 → 9.3 GB/s).
+     * work as costly as a quarter of a Q4_0 block's arithmetic (Q4_0 pair kernel from L2 7.5 → 9.6 GB/s).
      */
     private static final float[] F16_VALUES = f16Values();
 

@@ -123,7 +123,7 @@ final class Q4_0Kernel implements QuantKernel {
     }
 
     /**
-     * Per block Σ(nibble-8)·x on levels (exact), then one FMA with d·dx. High nibbles are not shifted down (a
+     * Per block Σ(nibble-8)·x on levels (exact), then a multiply by dx and one FMA with d. High nibbles are not shifted down (a
      * byte shift costs a widen/shift/narrow on x86): (q & 0xF0) ^ 0x80 is 16·(nibble-8) as a signed byte, so
      * they go to their own accumulator, scaled by 1/16 (exactly) at the end.
      */
