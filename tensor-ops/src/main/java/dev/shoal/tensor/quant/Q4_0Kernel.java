@@ -123,9 +123,9 @@ final class Q4_0Kernel implements QuantKernel {
     }
 
     /**
-     * Per block Σ(nibble-8)·x on levels (exact), then a multiply by dx and one FMA with d. High nibbles are not shifted down (a
-     * byte shift costs a widen/shift/narrow on x86): (q & 0xF0) ^ 0x80 is 16·(nibble-8) as a signed byte, so
-     * they go to their own accumulator, scaled by 1/16 (exactly) at the end.
+     * Per block Σ(nibble-8)·x on levels (exact), then a multiply by dx and one FMA with d. High nibbles are not
+     * shifted down (a byte shift costs a widen/shift/narrow on x86): (q & 0xF0) ^ 0x80 is 16·(nibble-8) as a
+     * signed byte, so they go to their own accumulator, scaled by 1/16 (exactly) at the end.
      */
     @Override
     public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
@@ -150,7 +150,8 @@ final class Q4_0Kernel implements QuantKernel {
                     sHi = Lanes.toFloats(hi16, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), sHi);
                 }
             }
-            // (Σ·dx)·d rather than Σ·(d·dx): d broadcast from memory, not through a scalar multiply (BlockIo.f16Lookup)
+            // (Σ·dx)·d rather than Σ·(d·dx): d is broadcast from memory, not through a scalar multiply
+            // (BlockIo.f16Lookup)
             final FloatVector dxv = FloatVector.broadcast(F, dx[so + b]);
             final FloatVector d = FloatVector.broadcast(F, BlockIo.f16Lookup(src, at));
             acc = s.mul(dxv).fma(d, acc);
@@ -204,7 +205,8 @@ final class Q4_0Kernel implements QuantKernel {
                     sB = Lanes.toFloats(hiB, p).fma(xh, Lanes.toFloats(loB, p).fma(xl, sB));
                 }
             }
-            // (Σ·dx)·d rather than Σ·(d·dx): d broadcast from memory, not through a scalar multiply (BlockIo.f16Lookup)
+            // (Σ·dx)·d rather than Σ·(d·dx): d is broadcast from memory, not through a scalar multiply
+            // (BlockIo.f16Lookup)
             final FloatVector dxv = FloatVector.broadcast(F, dx[so + b]);
             accA = sA.mul(dxv).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atA)), accA);
             accB = sB.mul(dxv).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atB)), accB);
