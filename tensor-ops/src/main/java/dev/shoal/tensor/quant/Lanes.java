@@ -2,6 +2,8 @@ package dev.shoal.tensor.quant;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -32,6 +34,8 @@ final class Lanes {
     /** Shorts and ints with one lane per float lane, to widen f16/bf16 rows. */
     static final VectorSpecies<Short> SL = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** Eight floats, whatever the width: the eight sub-blocks of a K-quant super-block, one per lane. */
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     /** Lane i holds 1 << i, to test bit i of a mask broadcast to every lane. */
     private static final ShortVector LANE_BITS = laneBits();
@@ -60,6 +64,27 @@ final class Lanes {
     /** Part {@code p} of a byte group widened to floats (lanes {@code p*L .. p*L+L-1}). */
     static FloatVector toFloats(ByteVector v, int p) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, p);
+    }
+
+    /** Part {@code p} of a byte group zero-extended to ints (lanes {@code p*L .. p*L+L-1}): bytes read as 0..255. */
+    static IntVector toInts(ByteVector v, int p) {
+        return (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
+    }
+
+    /** The eight bytes of {@code packed} (byte j = bits 8j..8j+7, each 0..127) as eight floats (a one-lane long vector has no intrinsic; two lanes do). */
+    static FloatVector byteFloats8(long packed) {
+        return (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, packed).reinterpretAsBytes()
+                .convertShape(VectorOperators.B2F, F8, 0);
+    }
+
+    /** Bits 0-3 of each int lane (a zero-extended byte), as floats. */
+    static FloatVector lowNibbles(IntVector v) {
+        return (FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Bits 4-7 of each int lane holding a zero-extended byte (so nothing above them to mask), as floats. */
+    static FloatVector highNibbles(IntVector v) {
+        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
     }
 
     /**
