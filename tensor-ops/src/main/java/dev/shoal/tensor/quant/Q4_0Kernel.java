@@ -172,6 +172,13 @@ final class Q4_0Kernel implements QuantKernel {
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
                               float[] out, int outA, int outB) {
+        if (PARTS == 2) {
+            // 128-bit vectors (two parts per byte group): two rows' worth crossed C2's inlining budget and boxed
+            // the vectors (20× slower); one row at a time stays within it
+            out[outA] = dotQuantized(src, offA, a, row, n);
+            out[outB] = dotQuantized(src, offB, a, row, n);
+            return;
+        }
         BlockIo.checkBlocks(GgmlType.Q4_0, n);
         final float[] x = a.values();
         final float[] dx = a.scaleArray();

@@ -165,12 +165,59 @@ final class Q4_KKernel implements QuantKernel {
     }
 
     /**
+     * {@link #dotQuantized} where vectors are 128 bits (two parts per byte group): each run read once per nibble and
+     * shifted through 16-bit lanes, as before the wider kernels changed. The wider kernels' integer decode takes
+     * two parts per group here, and that crossed C2's inlining budget and boxed the vectors (20× slower).
+     */
+    private static float dotQuantizedNarrow(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q4_K, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final float[] subSums = a.subBlockSumArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final long low = KScales.low(src, at + SCALES);
+            final int high = KScales.high(src, at + SCALES);
+            final long sc = KScales.scales(low, high);
+            final long mn = KScales.mins(low, high);
+            final int ss = (so + b) * 8;
+            FloatVector sumi = FloatVector.zero(F);
+            float summ = 0f;
+            for (int s = 0; s < 8; s++) {
+                final long qs = at + QS + 32 * (s >> 1);
+                final int xs = xo + QK * b + 32 * s;
+                final int shift = 4 * (s & 1);
+                FloatVector sq = FloatVector.zero(F);
+                for (int g = 0; g < 32; g += G) {
+                    ByteVector q = Lanes.shr(ByteVector.fromMemorySegment(B, src, qs + g, LE), shift).and((byte) 0xF);
+                    for (int p = 0; p < PARTS; p++) {
+                        sq = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xs + g + p * L), sq);
+                    }
+                }
+                sumi = sq.fma(FloatVector.broadcast(F, KScales.level(sc, s)), sumi);
+                summ += KScales.level(mn, s) * subSums[ss + s];
+            }
+            final float d = dx[so + b];
+            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
+            mins += BlockIo.f16(src, at + 2) * d * summ;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    /**
      * Per super-block: Σ over sub-blocks s of sc_s·Σq·x (levels, exact below 2^24), then ·dx·d; the mins come from
      * the activations' 32-level sums: dmin·dx·Σ m_s·Σx_s, the eight m_s·Σx_s as one 8-lane vector, so no Σx in
      * the loop. Each run of 32 bytes is read once for both its sub-blocks ({@link #dotQuantized2}).
      */
     @Override
     public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        if (PARTS == 2) {
+            return dotQuantizedNarrow(src, offset, a, row, n);
+        }
         BlockIo.checkBlocks(GgmlType.Q4_K, n);
         final float[] x = a.values();
         final float[] dx = a.scaleArray();
@@ -233,6 +280,11 @@ final class Q4_KKernel implements QuantKernel {
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
                               float[] out, int outA, int outB) {
+        if (PARTS == 2) {
+            out[outA] = dotQuantizedNarrow(src, offA, a, row, n);
+            out[outB] = dotQuantizedNarrow(src, offB, a, row, n);
+            return;
+        }
         BlockIo.checkBlocks(GgmlType.Q4_K, n);
         final float[] x = a.values();
         final float[] dx = a.scaleArray();

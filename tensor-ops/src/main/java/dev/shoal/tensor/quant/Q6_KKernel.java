@@ -178,6 +178,9 @@ final class Q6_KKernel implements QuantKernel {
      */
     @Override
     public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        if (PARTS == 2) {
+            return dotQuantizedNarrow(src, offset, a, row, n);
+        }
         BlockIo.checkBlocks(GgmlType.Q6_K, n);
         final float[] x = a.values();
         final float[] dx = a.scaleArray();
@@ -212,6 +215,47 @@ final class Q6_KKernel implements QuantKernel {
                         final int sc = 8 * (2 * j + (run >> 4));
                         sumi = low.fma(FloatVector.broadcast(F, BlockIo.i8Float((int) (scales >>> sc))), sumi);
                         sumi = high.fma(FloatVector.broadcast(F, BlockIo.i8Float((int) (scales >>> (sc + 32)))), sumi);
+                    }
+                }
+            }
+            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotQuantized} where vectors are 128 bits (two parts per byte group): bytes shifted through 16-bit
+     * lanes once per quarter, as before the wider kernel changed, whose integer decode crossed C2's inlining budget
+     * with two parts per group and boxed the vectors.
+     */
+    private static float dotQuantizedNarrow(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            FloatVector sumi = FloatVector.zero(F);
+            for (int half = 0; half < 2; half++) {
+                final long qh = at + QH + 32 * half;
+                final long scales = src.get(BlockIo.I64, at + SCALES + 8 * half);
+                for (int j = 0; j < 4; j++) {
+                    final long ql = at + 64 * half + 32 * (j & 1);
+                    final int xq = xo + QK * b + 128 * half + 32 * j;
+                    for (int run = 0; run < 32; run += 16) {
+                        FloatVector s = FloatVector.zero(F);
+                        for (int g = run; g < run + 16; g += G) {
+                            ByteVector lo = Lanes.shr(ByteVector.fromMemorySegment(B, src, ql + g, LE), 4 * (j >> 1));
+                            ByteVector hi = Lanes.shr(ByteVector.fromMemorySegment(B, src, qh + g, LE), 2 * j);
+                            ByteVector q = lo.and((byte) 0xF).or(Lanes.shl(hi, 4).and((byte) 0x30)).sub((byte) 32);
+                            for (int p = 0; p < PARTS; p++) {
+                                s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xq + g + p * L), s);
+                            }
+                        }
+                        sumi = s.fma(FloatVector.broadcast(F,
+                                BlockIo.i8Float((int) (scales >>> (8 * (2 * j + (run >> 4)))))), sumi);
                     }
                 }
             }

@@ -130,9 +130,55 @@ final class Q8_0Kernel implements QuantKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** {@link #dotQuantized} of two rows: the four-row kernel's body for two, where four exceed C2's budget. */
+    @Override
+    public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
+                              float[] out, int outA, int outB) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        final float[] x = a.values();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector accA = FloatVector.zero(F);
+        FloatVector accB = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long blk = (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            final float d = dx[so + b];
+            FloatVector sA = FloatVector.zero(F);
+            for (int g = 0; g < QK; g += G) {
+                final ByteVector q = ByteVector.fromMemorySegment(B, src, offA + blk + 2 + g, LE);
+                sA = Lanes.toFloats(q, 0).fma(FloatVector.fromArray(F, x, xb + g), sA);
+                if (PARTS == 2) {
+                    sA = Lanes.toFloats(q, 1).fma(FloatVector.fromArray(F, x, xb + g + L), sA);
+                }
+            }
+            accA = sA.fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
+            FloatVector sB = FloatVector.zero(F);
+            for (int g = 0; g < QK; g += G) {
+                final ByteVector q = ByteVector.fromMemorySegment(B, src, offB + blk + 2 + g, LE);
+                sB = Lanes.toFloats(q, 0).fma(FloatVector.fromArray(F, x, xb + g), sB);
+                if (PARTS == 2) {
+                    sB = Lanes.toFloats(q, 1).fma(FloatVector.fromArray(F, x, xb + g + L), sB);
+                }
+            }
+            accB = sB.fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
+        }
+        out[outA] = accA.reduceLanes(VectorOperators.ADD);
+        out[outB] = accB.reduceLanes(VectorOperators.ADD);
+    }
+
     @Override
     public void dotQuantized4(MemorySegment src, long offset, long stride, QuantizedActivations a, int row, int n,
                               float[] out, int outAt, int outStride) {
+        if (PARTS == 2) {
+            // 128-bit vectors: two parts per byte group, and four rows' worth of them crossed C2's inlining budget
+            // (vectors boxed, 10× slower); two pairs stay within it
+            dotQuantized2(src, offset, offset + stride, a, row, n, out, outAt, outAt + outStride);
+            dotQuantized2(src, offset + 2 * stride, offset + 3 * stride, a, row, n, out, outAt + 2 * outStride,
+                    outAt + 3 * outStride);
+            return;
+        }
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
         final float[] x = a.values();
         final float[] dx = a.scaleArray();

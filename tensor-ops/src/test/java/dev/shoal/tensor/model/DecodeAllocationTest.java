@@ -1,6 +1,8 @@
 package dev.shoal.tensor.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.gguf.GgufFile;
@@ -8,11 +10,16 @@ import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.synth.SyntheticModelWriter;
 import dev.shoal.tensor.synth.SyntheticShape;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Zero allocation per generated token: after warm-up (so C2 has compiled the kernels and scalar-replaced their
@@ -29,6 +36,10 @@ class DecodeAllocationTest {
     private static final int MEASURED_STEPS = 50;
     private static final int CONTEXT = 64;
 
+    /** Shape, type, threads, activations. */
+    static final String[] CASES = {"tiny, Q8_0, 1, QUANTIZED", "tiny, Q4_0, 2, QUANTIZED", "tiny, Q4_K, 1, QUANTIZED",
+        "tiny, Q6_K, 2, QUANTIZED", "tiny, F16, 1, QUANTIZED", "tiny, Q8_0, 2, F32"};
+
     @ParameterizedTest(name = "{0} {1}, {2} thread(s), {3} activations")
     @CsvSource({"tiny, Q8_0, 1, QUANTIZED", "tiny, Q4_0, 2, QUANTIZED", "tiny, Q4_K, 1, QUANTIZED",
         "tiny, Q6_K, 2, QUANTIZED", "tiny, F16, 1, QUANTIZED", "tiny, Q8_0, 2, F32"})
@@ -38,6 +49,27 @@ class DecodeAllocationTest {
             new SyntheticModelWriter(SyntheticShape.named(shape), type, 11, 0.05f, null).write(file);
         }
         assertEquals(0, allocatedBytes(file, threads, mode), type + ": bytes allocated by " + MEASURED_STEPS + " decode steps");
+    }
+
+    /** The same cases at the vector widths other than this JVM's, each in a child JVM forced to it. */
+    @ParameterizedTest(name = "{0} bits")
+    @ValueSource(ints = {128, 256, 512})
+    void decodeStepsShouldAllocateNothingAtOtherVectorWidths(int bits) throws Exception {
+        int own = Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 512);
+        assumeTrue(bits != own, "this JVM's own width is what the other tests run at");
+        assumeTrue(bits <= own, "wider than the CPU's vectors runs unaccelerated: not a measure of anything");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Dshoal.quant.vectorBits=" + bits, "-cp", System.getProperty("java.class.path"),
+                DecodeAllocationWidthCheck.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, TimeUnit.MINUTES), "child JVM did not finish");
+        assertEquals(0, p.exitValue(), text);
+        long lines = text.lines().filter(l -> l.contains(" bytes=")).count();
+        assertEquals(CASES.length, lines, text);
+        assertTrue(text.lines().filter(l -> l.contains(" bytes=")).allMatch(l -> l.endsWith(" bytes=0")),
+                "bytes allocated by " + MEASURED_STEPS + " decode steps at " + bits + " bits:\n" + text);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.shoal.tensor.model;
 
+import dev.shoal.tensor.NativeSegments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,7 +37,7 @@ class MatrixBatchTest {
         QuantKernel k = QuantKernels.forType(type, "test");
         SplittableRandom rnd = new SplittableRandom(type.ordinal() * 31L + cols);
         long rowBytes = type.bytesFor(cols);
-        MemorySegment data = MemorySegment.ofArray(new byte[(int) (rowBytes * ROWS)]);
+        MemorySegment data = NativeSegments.zeroed((int) (rowBytes * ROWS));
         for (int r = 0; r < ROWS; r++) {
             k.quantize(gaussian(rnd, cols), 0, cols, data, r * rowBytes);
         }

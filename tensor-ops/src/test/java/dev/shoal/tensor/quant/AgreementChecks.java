@@ -1,5 +1,6 @@
 package dev.shoal.tensor.quant;
 
+import dev.shoal.tensor.NativeSegments;
 import dev.shoal.tensor.gguf.GgufFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -62,7 +63,7 @@ final class AgreementChecks {
         if (lv == null) {
             return o;
         }
-        MemorySegment copy = MemorySegment.ofArray(new byte[(int) t.bytesFor(n)]);
+        MemorySegment copy = NativeSegments.zeroed((int) t.bytesFor(n));
         MemorySegment.copy(src, offset, copy, 0, copy.byteSize());
         for (long b = 0; b < n / t.blockSize(); b++) {
             copy.asSlice(b * t.bytesPerBlock() + lv[0], lv[1] - lv[0]).fill((byte) 0);
@@ -104,7 +105,7 @@ final class AgreementChecks {
             // the decode path for float-activation types: four copies of the row, (bytes + 5) apart
             long bytes = t.bytesFor(n);
             long stride = bytes + 5;
-            MemorySegment four = MemorySegment.ofArray(new byte[(int) (offset + 4 * stride)]);
+            MemorySegment four = NativeSegments.zeroed((int) (offset + 4 * stride));
             for (int i = 0; i < 4; i++) {
                 MemorySegment.copy(src, offset, four, offset + i * stride, bytes);
             }
@@ -222,7 +223,7 @@ final class AgreementChecks {
     static void allHalfPatterns(GgmlType t) {
         QuantKernel k = QuantFixtures.kernel(t);
         int n = 2 * Lanes.L;
-        MemorySegment seg = MemorySegment.ofArray(new byte[2 * n]);
+        MemorySegment seg = NativeSegments.zeroed(2 * n);
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
         float[] w = new float[1];
@@ -344,7 +345,7 @@ final class AgreementChecks {
         }
         // both rows in one segment, the second 7 bytes past the first's end
         long bytes = t.bytesFor(n);
-        MemorySegment both = MemorySegment.ofArray(new byte[(int) (offset + 2 * bytes + 7)]);
+        MemorySegment both = NativeSegments.zeroed((int) (offset + 2 * bytes + 7));
         MemorySegment.copy(src, offset, both, offset, bytes);
         MemorySegment.copy(other, otherOffset, both, offset + bytes + 7, bytes);
         float first = k.dotQuantized(both, offset, a, 1, n);
@@ -359,7 +360,7 @@ final class AgreementChecks {
         }
         // four rows, this one and the other taking turns, (bytes + 7) apart; outputs two apart after a gap of one
         long stride = bytes + 7;
-        MemorySegment four = MemorySegment.ofArray(new byte[(int) (offset + 4 * stride)]);
+        MemorySegment four = NativeSegments.zeroed((int) (offset + 4 * stride));
         for (int i = 0; i < 4; i++) {
             MemorySegment.copy(i % 2 == 0 ? src : other, i % 2 == 0 ? offset : otherOffset, four, offset + i * stride,
                     bytes);

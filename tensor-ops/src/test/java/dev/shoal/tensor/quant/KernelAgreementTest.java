@@ -1,5 +1,6 @@
 package dev.shoal.tensor.quant;
 
+import dev.shoal.tensor.NativeSegments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -83,7 +84,7 @@ class KernelAgreementTest {
             float[] x = QuantFixtures.gaussian(new SplittableRandom(3), m.rowLength(), 1.0);
             int caught = 0;
             for (int r = 0; r < m.rows(); r++) {
-                MemorySegment row = MemorySegment.ofArray(new byte[(int) m.rowBytes()]);
+                MemorySegment row = NativeSegments.zeroed((int) m.rowBytes());
                 MemorySegment.copy(m.data(), r * m.rowBytes(), row, 0, m.rowBytes());
                 float right = k.dot(row, 0, x, 0, m.rowLength());
                 int at = 16 + (r * 37) % 128;
