@@ -71,7 +71,10 @@ final class Lanes {
         return (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
     }
 
-    /** The eight bytes of {@code packed} (byte j = bits 8j..8j+7, each 0..127) as eight floats (a one-lane long vector has no intrinsic; two lanes do). */
+    /**
+     * The eight bytes of {@code packed} (byte j = bits 8j..8j+7, each 0..127) as eight floats. Broadcast into a
+     * two-lane long vector: a one-lane one has no intrinsic.
+     */
     static FloatVector byteFloats8(long packed) {
         return (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, packed).reinterpretAsBytes()
                 .convertShape(VectorOperators.B2F, F8, 0);

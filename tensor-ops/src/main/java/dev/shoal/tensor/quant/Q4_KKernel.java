@@ -274,8 +274,8 @@ final class Q4_KKernel implements QuantKernel {
     /**
      * {@link #dotQuantized} for two rows, so that two memory streams are in flight. Against reading each run
      * once per nibble (shifting the bytes through 16-bit lanes), summing the mins one scalar product at a time and
-     * forming d·dx in a scalar register, this streamed 3.9 → 4.75 GB/s from DRAM and 5.4 → 5.8 from L2 on one
-     * core ({@code MatVecBandwidthCheck Q4_K}); the mins as one vector were most of it from DRAM.
+     * forming d·dx in a scalar register, this streamed 3.9–4.0 → 4.4–4.6 GB/s from DRAM and 5.4 → 6.1 from L2 on
+     * one core ({@code MatVecBandwidthCheck Q4_K}); the mins as one vector were most of it from DRAM.
      */
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
