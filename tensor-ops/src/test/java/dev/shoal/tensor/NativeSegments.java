@@ -5,9 +5,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Test memory for the kernels in the form they meet in production (mapped files, arenas): native, never heap.
- * Heap segments make C2's profiles of the Vector API's segment loads bimorphic for every later compile in the same
- * JVM; the four-row Q8_0 kernel then crossed C2's inlining budget and boxed its vectors, and
- * DecodeAllocationTest failed when it ran after the kernel tests.
+ * Heap segments would make C2's type profiles of the Vector API's segment loads bimorphic for every later compile
+ * in the same JVM, so the kernels would be compiled bigger than a node compiles them (closer to C2's inlining
+ * budget, which the four-row Q8_0 kernel sits at).
  */
 public final class NativeSegments {
 

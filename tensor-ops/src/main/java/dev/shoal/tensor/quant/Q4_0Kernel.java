@@ -174,7 +174,7 @@ final class Q4_0Kernel implements QuantKernel {
                               float[] out, int outA, int outB) {
         if (PARTS == 2) {
             // 128-bit vectors (two parts per byte group): two rows' worth crossed C2's inlining budget and boxed
-            // the vectors (20× slower); one row at a time stays within it
+            // the vectors (5× slower); one row at a time stays within it
             out[outA] = dotQuantized(src, offA, a, row, n);
             out[outB] = dotQuantized(src, offB, a, row, n);
             return;

@@ -167,7 +167,7 @@ final class Q4_KKernel implements QuantKernel {
     /**
      * {@link #dotQuantized} where vectors are 128 bits (two parts per byte group): each run read once per nibble and
      * shifted through 16-bit lanes, as before the wider kernels changed. The wider kernels' integer decode takes
-     * two parts per group here, and that crossed C2's inlining budget and boxed the vectors (20× slower).
+     * two parts per group here, and that crossed C2's inlining budget and boxed the vectors (7× slower).
      */
     private static float dotQuantizedNarrow(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
         BlockIo.checkBlocks(GgmlType.Q4_K, n);

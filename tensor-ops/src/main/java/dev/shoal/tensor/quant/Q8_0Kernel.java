@@ -173,7 +173,7 @@ final class Q8_0Kernel implements QuantKernel {
                               float[] out, int outAt, int outStride) {
         if (PARTS == 2) {
             // 128-bit vectors: two parts per byte group, and four rows' worth of them crossed C2's inlining budget
-            // (vectors boxed, 10× slower); two pairs stay within it
+            // (vectors boxed, 5× slower); two pairs stay within it
             dotQuantized2(src, offset, offset + stride, a, row, n, out, outAt, outAt + outStride);
             dotQuantized2(src, offset + 2 * stride, offset + 3 * stride, a, row, n, out, outAt + 2 * outStride,
                     outAt + 3 * outStride);

@@ -14,11 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -40,9 +42,13 @@ class DecodeAllocationTest {
     static final String[] CASES = {"tiny, Q8_0, 1, QUANTIZED", "tiny, Q4_0, 2, QUANTIZED", "tiny, Q4_K, 1, QUANTIZED",
         "tiny, Q6_K, 2, QUANTIZED", "tiny, F16, 1, QUANTIZED", "tiny, Q8_0, 2, F32"};
 
+    static Stream<Arguments> cases() {
+        return Stream.of(CASES).map(c -> c.split(", ")).map(f -> Arguments.of(f[0], GgmlType.valueOf(f[1]),
+                Integer.parseInt(f[2]), ActivationMode.valueOf(f[3])));
+    }
+
     @ParameterizedTest(name = "{0} {1}, {2} thread(s), {3} activations")
-    @CsvSource({"tiny, Q8_0, 1, QUANTIZED", "tiny, Q4_0, 2, QUANTIZED", "tiny, Q4_K, 1, QUANTIZED",
-        "tiny, Q6_K, 2, QUANTIZED", "tiny, F16, 1, QUANTIZED", "tiny, Q8_0, 2, F32"})
+    @MethodSource("cases")
     void decodeStepsShouldAllocateNothing(String shape, GgmlType type, int threads, ActivationMode mode) throws Exception {
         Path file = dir.resolve(shape + "-" + type + ".gguf");
         if (!file.toFile().exists()) {

@@ -1,9 +1,9 @@
 package dev.shoal.tensor.model;
 
-import dev.shoal.tensor.NativeSegments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shoal.tensor.NativeSegments;
 import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.QuantKernel;

@@ -1,10 +1,10 @@
 package dev.shoal.tensor.quant;
 
-import dev.shoal.tensor.NativeSegments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.shoal.tensor.NativeSegments;
 import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.gguf.GgufFile;
 import java.lang.foreign.MemorySegment;
