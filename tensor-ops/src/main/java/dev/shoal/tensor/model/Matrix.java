@@ -201,9 +201,9 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * Four inputs per pass over four tile rows where vectors are 512 bits (16 accumulators of the 32 registers; 78 →
      * 93 GFLOP/s on one core against 4×2 from L1, 70 → 91 with 8192 columns, {@code TileSpeedCheck}; 1B prefill F16
      * 28 → 33–42 tok/s, Q8_0 28 → 35). Narrower vectors keep pairs: AVX2's 16 registers cannot hold 4×4's
-     * accumulators (spilled, and C2 then boxed vectors in the Q8_0 prefill: 9.8 tok/s), and a 4×3 tile measured no
-     * better than pairs (Q8_0 prefill 23.6–23.8 against 24.2–27.0 tok/s on one thread, 36.6–37.1 against 37.6–40.5
-     * on two, alternating runs).
+     * accumulators (the Q8_0 prefill ran at 9.8 tok/s with no allocation in the compiled kernel, so most likely
+     * spills), and a 4×3 tile measured no better than pairs (Q8_0 prefill 23.6–23.8 against 24.2–27.0 tok/s on one
+     * thread, 36.6–37.1 against 37.6–40.5 on two, alternating runs).
      */
     private static final boolean WIDE_TILES =
             jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
