@@ -11,6 +11,23 @@ final class Greedy {
         float[] forward(int token, int pos);
     }
 
+    /** A greedy run: the tokens chosen, and a copy of the logits each was chosen from. */
+    record Trace(List<Integer> tokens, List<float[]> logits) {
+
+        /** How far the chosen token's logit stands above the runner-up's at step {@code i}. */
+        float margin(int i) {
+            float[] l = logits.get(i);
+            int best = tokens.get(i);
+            float second = Float.NEGATIVE_INFINITY;
+            for (int v = 0; v < l.length; v++) {
+                if (v != best && l[v] > second) {
+                    second = l[v];
+                }
+            }
+            return l[best] - second;
+        }
+    }
+
     private Greedy() {
     }
 
@@ -26,7 +43,26 @@ final class Greedy {
 
     /** Feeds {@code prompt}, then generates {@code n} tokens greedily (no stop). */
     static List<Integer> run(Step step, int[] prompt, int n) {
+        return trace(step, prompt, n, null).tokens();
+    }
+
+    /** {@link #run}, keeping every step's logits. */
+    static Trace trace(Step step, int[] prompt, int n) {
+        return trace(step, prompt, n, null);
+    }
+
+    /**
+     * Feeds {@code prompt}, then {@code forced} one by one whatever this step would have chosen (teacher forcing),
+     * so that two implementations can be compared step by step on the same sequence even where a near tie makes
+     * their free-running choices part. The trace's tokens are this step's own argmaxes.
+     */
+    static Trace replay(Step step, int[] prompt, List<Integer> forced) {
+        return trace(step, prompt, forced.size(), forced);
+    }
+
+    private static Trace trace(Step step, int[] prompt, int n, List<Integer> forced) {
         List<Integer> out = new ArrayList<>();
+        List<float[]> kept = new ArrayList<>();
         int pos = 0;
         float[] logits = null;
         for (int t : prompt) {
@@ -35,10 +71,11 @@ final class Greedy {
         for (int i = 0; i < n; i++) {
             int next = argmax(logits);
             out.add(next);
+            kept.add(logits.clone());
             if (i + 1 < n) {
-                logits = step.forward(next, pos++);
+                logits = step.forward(forced == null ? next : forced.get(i), pos++);
             }
         }
-        return out;
+        return new Trace(out, kept);
     }
 }

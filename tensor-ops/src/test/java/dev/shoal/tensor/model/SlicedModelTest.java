@@ -3,10 +3,10 @@ package dev.shoal.tensor.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.gguf.GgufFile;
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -14,6 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class SlicedModelTest {
 
     private static final int STEPS = 48;
+    /** Largest logit difference allowed, relative to the step's largest logit magnitude (see assertSameDecisions). */
+    private static final float LOGIT_TOLERANCE = 0.03f;
 
     @ParameterizedTest(name = "{0}: {1} stage(s) × {2} tensor rank(s)")
     @CsvSource({
@@ -33,11 +35,39 @@ class SlicedModelTest {
             SliceModel whole = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, STEPS + 8);
             KvCache cache = whole.newCache(STEPS + 8);
             int[] prompt = {1, 403, 407, 261, 378};
-            List<Integer> expected = Greedy.run((t, p) -> whole.forward(t, p, cache, true), prompt, STEPS);
+            Greedy.Trace expected = Greedy.trace((t, p) -> whole.forward(t, p, cache, true), prompt, STEPS);
             if (ranks > 1) {
                 assertNotEquals(sliced.slice(0, 0).kvHeadEnd(), c.kvHeads(), "rank 0 must hold only part of the heads");
             }
-            assertEquals(expected, Greedy.run(sliced::forward, prompt, STEPS));
+            assertSameDecisions(expected, Greedy.replay(sliced::forward, prompt, expected.tokens()));
+        }
+    }
+
+    /**
+     * Split partial sums add up in another order than the whole model's, so activations differ in their last bits;
+     * where one sits on a rounding edge of the activation quantizer (Q8_0 blocks, as llama.cpp quantizes matmul
+     * inputs) its level moves by one, and the logits move by up to ~1 % of their magnitude (Q5_0 over 1 stage × 2
+     * ranks: 1.3 %; with float activations 7e-7). A near tie can then go either way (it did: Q5_0 2 × 2 on 256-bit
+     * vectors chose another token at step 37 and went on from there). So the sliced model is fed the whole
+     * model's tokens (teacher forcing) and must give, at every step, logits within that of the whole model's, and
+     * the same choice wherever the whole model's margin exceeds twice the step's difference. A partial sum lost or
+     * added twice moves logits by their own order of magnitude.
+     */
+    static void assertSameDecisions(Greedy.Trace expected, Greedy.Trace got) {
+        for (int i = 0; i < expected.tokens().size(); i++) {
+            float[] w = expected.logits().get(i);
+            float[] s = got.logits().get(i);
+            float scale = 0f;
+            float diff = 0f;
+            for (int v = 0; v < w.length; v++) {
+                scale = Math.max(scale, Math.abs(w[v]));
+                diff = Math.max(diff, Math.abs(w[v] - s[v]));
+            }
+            assertTrue(diff <= LOGIT_TOLERANCE * scale, "step " + i + ": logits differ by " + diff
+                    + ", more than " + LOGIT_TOLERANCE + " of their largest magnitude " + scale);
+            if (expected.margin(i) > 2 * diff) {
+                assertEquals(expected.tokens().get(i), got.tokens().get(i), "step " + i + "'s greedy token");
+            }
         }
     }
 
