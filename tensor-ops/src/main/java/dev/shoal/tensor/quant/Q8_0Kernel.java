@@ -130,7 +130,10 @@ final class Q8_0Kernel implements QuantKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link #dotQuantized} of two rows: the four-row kernel's body for two, where four exceed C2's budget. */
+    /**
+     * {@link #dotQuantized} of two rows: the four-row kernel's body for two, where four exceed C2's budget (128-bit)
+     * or run slower (256-bit on Zen 3).
+     */
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
                               float[] out, int outA, int outB) {
@@ -171,9 +174,11 @@ final class Q8_0Kernel implements QuantKernel {
     @Override
     public void dotQuantized4(MemorySegment src, long offset, long stride, QuantizedActivations a, int row, int n,
                               float[] out, int outAt, int outStride) {
-        if (PARTS == 2) {
+        if (L < 16) {
             // 128-bit vectors: two parts per byte group, and four rows' worth of them crossed C2's inlining budget
-            // (vectors boxed, 5× slower); two pairs stay within it
+            // (vectors boxed, 5× slower); two pairs stay within it. 256-bit (AVX2): on the anchor machine's Zen 3
+            // the four-row body decoded the 1B model at 3.3-3.5 tok/s on one core and 5.6 on two, two pairs at
+            // 4.4 and 7.6-7.8 (alternating runs, docs/BENCHMARKS.md); 512-bit keeps four rows, faster there
             dotQuantized2(src, offset, offset + stride, a, row, n, out, outAt, outAt + outStride);
             dotQuantized2(src, offset + 2 * stride, offset + 3 * stride, a, row, n, out, outAt + 2 * outStride,
                     outAt + 3 * outStride);
