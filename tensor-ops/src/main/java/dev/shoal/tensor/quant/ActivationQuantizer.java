@@ -30,6 +30,7 @@ final class ActivationQuantizer {
         final float[] dq = a.dequantizedArray();
         final float[] sc = a.scaleArray();
         final float[] sums = a.sumArray();
+        final short[] pairs = a.pairLevelArray();
         final int out = row * a.maxCols();
         final int blocks = row * a.blocksPerRow();
         for (int j = 0; j < n / 32; j++) {
@@ -45,6 +46,9 @@ final class ActivationQuantizer {
             for (int i = 0; i < 32; i++) {
                 float q = (float) Math.rint(x[xb + i] * id);
                 lv[out + 32 * j + i] = q;
+                if (pairs != null) {
+                    pairs[out + 32 * j + (i >> 1) + 16 * (i & 1)] = (short) q;
+                }
                 dq[out + 32 * j + i] = q * dh;
                 sum += (int) q;
             }

@@ -10,13 +10,23 @@ import static dev.shoal.tensor.quant.Lanes.PARTS;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Q8_0: blocks of 32, 34 bytes = {f16 d; i8 qs[32]}, value = qs[i]*d. */
 final class Q8_0Kernel implements QuantKernel {
 
     private static final int QK = 32;
     private static final int BLOCK = 34;
+    /**
+     * Decode in 16-bit integers ({@link #pairSums}) where vectors are 256 bits: a block's 32 bytes are one 16-short
+     * vector there. 512-bit vectors keep the float path (measured on Intel, where it is at the memory limit); 128-bit
+     * ones too (untested on NEON).
+     */
+    private static final boolean INT16 = L == 8;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
 
     @Override
     public GgmlType type() {
@@ -110,6 +120,19 @@ final class Q8_0Kernel implements QuantKernel {
     @Override
     public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        if (INT16) {
+            final short[] xs = a.pairLevelArray();
+            final float[] dx = a.scaleArray();
+            final int xo = a.offset(row);
+            final int so = row * a.blocksPerRow();
+            FloatVector acc = FloatVector.zero(F);
+            for (int b = 0; b < n / QK; b++) {
+                final long at = offset + (long) BLOCK * b;
+                acc = ((FloatVector) pairSums(src, at, xs, xo + QK * b).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+            }
+            return acc.reduceLanes(VectorOperators.ADD);
+        }
         final float[] x = a.values();
         final float[] dx = a.scaleArray();
         final int xo = a.offset(row);
@@ -138,6 +161,26 @@ final class Q8_0Kernel implements QuantKernel {
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
                               float[] out, int outA, int outB) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        if (INT16) {
+            final short[] xs = a.pairLevelArray();
+            final float[] dx = a.scaleArray();
+            final int xo = a.offset(row);
+            final int so = row * a.blocksPerRow();
+            FloatVector accA = FloatVector.zero(F);
+            FloatVector accB = FloatVector.zero(F);
+            for (int b = 0; b < n / QK; b++) {
+                final long blk = (long) BLOCK * b;
+                final int xb = xo + QK * b;
+                final float d = dx[so + b];
+                accA = ((FloatVector) pairSums(src, offA + blk, xs, xb).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
+                accB = ((FloatVector) pairSums(src, offB + blk, xs, xb).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
+            }
+            out[outA] = accA.reduceLanes(VectorOperators.ADD);
+            out[outB] = accB.reduceLanes(VectorOperators.ADD);
+            return;
+        }
         final float[] x = a.values();
         final float[] dx = a.scaleArray();
         final int xo = a.offset(row);
@@ -178,7 +221,8 @@ final class Q8_0Kernel implements QuantKernel {
             // 128-bit vectors: two parts per byte group, and four rows' worth of them crossed C2's inlining budget
             // (vectors boxed, 5× slower); two pairs stay within it. 256-bit (AVX2): on the anchor machine's Zen 3
             // the four-row body decoded the 1B model at 3.3-3.5 tok/s on one core and 5.6 on two, two pairs at
-            // 4.4 and 7.6-7.8 (alternating runs, docs/BENCHMARKS.md); 512-bit keeps four rows, faster there
+            // 4.4 and 7.6-7.8 (alternating runs, docs/BENCHMARKS.md; both with float bodies, before pairSums); 512-bit
+            // keeps four rows, faster there
             dotQuantized2(src, offset, offset + stride, a, row, n, out, outAt, outAt + outStride);
             dotQuantized2(src, offset + 2 * stride, offset + 3 * stride, a, row, n, out, outAt + 2 * outStride,
                     outAt + 3 * outStride);
@@ -227,6 +271,24 @@ final class Q8_0Kernel implements QuantKernel {
             s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xb + c * L), s);
         }
         return s;
+    }
+
+    /**
+     * Σq·x of one block as 8 int lanes, in 16-bit integer arithmetic, 256-bit vectors only. The block's 32 bytes are
+     * read as 16 shorts; shifts sign-extend the low byte (weight 2j) and the high byte (weight 2j+1) of lane j, which
+     * multiply the block's even and odd activation levels ({@link QuantizedActivations#pairLevelArray}); lane j of
+     * their sum is q[2j]x[2j] + q[2j+1]x[2j+1], |·| ≤ 2·128·127 &lt; 2^15. Read as 8 ints, each holds two such sums,
+     * which two more shifts separate and add. No widening shuffles and no int-to-float conversion per 8 weights: on
+     * Zen 3 this streams 10–11.6 GB/s from L2 where the float path (widen, convert, FMA) does 6.2–6.7.
+     */
+    private static IntVector pairSums(MemorySegment src, long at, short[] xs, int xb) {
+        final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + 2, LE);
+        final ShortVector even = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+        final ShortVector odd = v.lanewise(VectorOperators.ASHR, 8);
+        final IntVector p = even.mul(ShortVector.fromArray(S16, xs, xb))
+                .add(odd.mul(ShortVector.fromArray(S16, xs, xb + 16))).reinterpretAsInts();
+        return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(p.lanewise(VectorOperators.ASHR, 16));
     }
 
     @Override

@@ -10,7 +10,8 @@ package dev.shoal.tensor.quant;
  * floats because a float FMA does 8–16 multiply-adds per instruction where the Vector API has no int8 dot
  * product, and sums of such products stay exact below 2^24); {@code scales[b*blocks + j]} is block j's d;
  * {@code sums} holds Q8_1's s per block, or Q8_K's 16-level sums (16 per block; their pairs, the 32-level sums the
- * K-quant kernels use, are in {@code subBlockSums}); {@code dequantized} is q·d, for the batched path that
+ * K-quant kernels use, are in {@code subBlockSums}); {@code pairLevels} (Q8_0 only) holds the levels as shorts,
+ * evens then odds per block, for the Q8_0 kernel's 16-bit integer path; {@code dequantized} is q·d, for the batched path that
  * multiplies dequantized weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
  * caller's array.
  */
@@ -25,6 +26,7 @@ public final class QuantizedActivations {
     private final float[] sums;
     private final float[] dequantized;
     private final float[] subBlockSums;
+    private final short[] pairLevels;
     private float[] source;
     private int sourceStride;
 
@@ -47,6 +49,7 @@ public final class QuantizedActivations {
             default -> null;
         };
         this.subBlockSums = type == ActivationType.Q8_K ? new float[maxRows * blocksPerRow * 8] : null;
+        this.pairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
     }
 
     public ActivationType type() {
@@ -119,6 +122,15 @@ public final class QuantizedActivations {
 
     float[] levelArray() {
         return levels;
+    }
+
+    /**
+     * Q8_0: the levels again as shorts, each block's 16 even-indexed levels then its 16 odd-indexed ones, at the same
+     * offsets as {@link #values()}: the Q8_0 kernel's 16-bit path multiplies a block's bytes, read as 16 shorts
+     * (an even-indexed weight in the low byte, the next odd one in the high byte), with these two halves.
+     */
+    short[] pairLevelArray() {
+        return pairLevels;
     }
 
     float[] dequantizedArray() {
