@@ -53,6 +53,14 @@ final class ActivationQuantizer {
                 sum += (int) q;
             }
             sc[blocks + j] = dh;
+            if (pairs != null) {
+                final short[] offsets = a.nibbleOffsetArray();
+                final int at = out + 32 * j;
+                for (int k = 0; k < 8; k++) {
+                    offsets[at / 4 + k] = (short) (8 * (pairs[at + k] + pairs[at + 8 + k] + pairs[at + 16 + k]
+                            + pairs[at + 24 + k]));
+                }
+            }
             if (withSum) {
                 sums[blocks + j] = Float.float16ToFloat(Float.floatToFloat16(d * sum));
             }

@@ -11,7 +11,7 @@ package dev.shoal.tensor.quant;
  * product, and sums of such products stay exact below 2^24); {@code scales[b*blocks + j]} is block j's d;
  * {@code sums} holds Q8_1's s per block, or Q8_K's 16-level sums (16 per block; their pairs, the 32-level sums the
  * K-quant kernels use, are in {@code subBlockSums}); {@code pairLevels} (Q8_0 only) holds the levels as shorts,
- * evens then odds per block, for the Q8_0 kernel's 16-bit integer path; {@code dequantized} is q·d, for the batched path that
+ * evens then odds per block, for the Q8_0 and Q4_0 kernels' 16-bit integer paths; {@code dequantized} is q·d, for the batched path that
  * multiplies dequantized weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
  * caller's array.
  */
@@ -27,6 +27,7 @@ public final class QuantizedActivations {
     private final float[] dequantized;
     private final float[] subBlockSums;
     private final short[] pairLevels;
+    private final short[] nibbleOffsets;
     private float[] source;
     private int sourceStride;
 
@@ -50,6 +51,7 @@ public final class QuantizedActivations {
         };
         this.subBlockSums = type == ActivationType.Q8_K ? new float[maxRows * blocksPerRow * 8] : null;
         this.pairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
+        this.nibbleOffsets = type == ActivationType.Q8_0 ? new short[maxRows * maxCols / 4] : null;
     }
 
     public ActivationType type() {
@@ -127,10 +129,20 @@ public final class QuantizedActivations {
     /**
      * Q8_0: the levels again as shorts, each block's 16 even-indexed levels then its 16 odd-indexed ones, at the same
      * offsets as {@link #values()}: the Q8_0 kernel's 16-bit path multiplies a block's bytes, read as 16 shorts
-     * (an even-indexed weight in the low byte, the next odd one in the high byte), with these two halves.
+     * (an even-indexed weight in the low byte, the next odd one in the high byte), with these two halves; the Q4_0
+     * kernel's takes elements 2k, 2k+16, 2k+1, 2k+17 from one short of packed nibbles, which are the four
+     * 8-short quarters of the same layout.
      */
     short[] pairLevelArray() {
         return pairLevels;
+    }
+
+    /**
+     * Q8_0: per block 8 shorts, lane k = 8·(q[2k] + q[2k+16] + q[2k+1] + q[2k+17]), at {@code offset(row)/4 + 8j}:
+     * what Q4_0's −8 per nibble takes from lane k of its 16-bit products, subtracted once instead of per nibble.
+     */
+    short[] nibbleOffsetArray() {
+        return nibbleOffsets;
     }
 
     float[] dequantizedArray() {
