@@ -267,7 +267,6 @@ final class Q4_0Kernel implements QuantKernel {
         out[outB] = accB.reduceLanes(VectorOperators.ADD);
     }
 
-    /** ggml's {@code quantize_row_q4_0_ref}: d = -max/8 where max is the value of largest magnitude. */
     /**
      * Σ(n−8)·q of one block (n = the stored nibble) as 4 int lanes, in 16-bit integer arithmetic on 128-bit vectors;
      * 256-bit vectors only, where the Q8_0 activations carry their 16-bit layouts. The 16 packed bytes are read as 8
@@ -276,8 +275,8 @@ final class Q4_0Kernel implements QuantKernel {
      * The −8 of those four comes off lane k at once ({@link QuantizedActivations#nibbleOffsetArray}), so each lane
      * holds exactly what subtracting per nibble would give (a block with one non-zero level matches the scalar
      * reference bit for bit), |·| ≤ 4·15·127 + 4·8·127 &lt; 2^15. Read as 4 ints, two shifts add neighbouring lanes.
-     * On Zen 3 the kernel ran at 4.4–4.6 GB/s where widening nibbles to floats ran at 2.4–2.5
-     * ({@code KernelSpeedCheck Q4_0}); with the −8 per nibble, 3.3–4.0.
+     * On Zen 3 the kernel ran at 3.8–5.2 GB/s where widening nibbles to floats ran at 2.4–2.5
+     * ({@code KernelSpeedCheck Q4_0}, median); with the −8 per nibble, 3.3–4.0.
      */
     private static IntVector nibbleSums(MemorySegment src, long at, short[] xs, short[] x8, int xb) {
         final ShortVector v = ShortVector.fromMemorySegment(S8, src, at + 2, LE);
@@ -291,6 +290,7 @@ final class Q4_0Kernel implements QuantKernel {
                 .add(p.lanewise(VectorOperators.ASHR, 16));
     }
 
+    /** ggml's {@code quantize_row_q4_0_ref}: d = -max/8 where max is the value of largest magnitude. */
     @Override
     public void quantize(float[] src, int srcOff, int n, MemorySegment dst, long offset) {
         BlockIo.checkBlocks(GgmlType.Q4_0, n);

@@ -10,9 +10,10 @@ package dev.shoal.tensor.quant;
  * floats because a float FMA does 8–16 multiply-adds per instruction where the Vector API has no int8 dot
  * product, and sums of such products stay exact below 2^24); {@code scales[b*blocks + j]} is block j's d;
  * {@code sums} holds Q8_1's s per block, or Q8_K's 16-level sums (16 per block; their pairs, the 32-level sums the
- * K-quant kernels use, are in {@code subBlockSums}); {@code pairLevels} (Q8_0 only) holds the levels as shorts,
- * evens then odds per block, for the Q8_0 and Q4_0 kernels' 16-bit integer paths; {@code dequantized} is q·d, for the batched path that
- * multiplies dequantized weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
+ * K-quant kernels use, are in {@code subBlockSums}); {@code pairLevels} and {@code nibbleOffsets} (Q8_0 only)
+ * hold the levels as shorts, evens then odds per block, and Q4_0's per-lane offsets, for the Q8_0 and Q4_0
+ * kernels' 16-bit integer paths; {@code dequantized} is q·d, for the batched path that multiplies dequantized
+ * weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
  * caller's array.
  */
 public final class QuantizedActivations {
