@@ -22,8 +22,8 @@ final class Q8_0Kernel implements QuantKernel {
     private static final int BLOCK = 34;
     /**
      * Decode in 16-bit integers ({@link #pairSums}) where vectors are 256 bits: a block's 32 bytes are one 16-short
-     * vector there. 512-bit vectors keep the float path (measured on Intel, where it is at the memory limit); 128-bit
-     * ones too (untested on NEON).
+     * vector there. 512-bit and 128-bit vectors keep the float path: no machine of either width was at hand to
+     * measure this one against it (KernelAgreementTest still runs it there, in a child JVM forced to 256 bits).
      */
     private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
@@ -279,7 +279,7 @@ final class Q8_0Kernel implements QuantKernel {
      * multiply the block's even and odd activation levels ({@link QuantizedActivations#pairLevelArray}); lane j of
      * their sum is q[2j]x[2j] + q[2j+1]x[2j+1], |·| ≤ 2·128·127 &lt; 2^15. Read as 8 ints, each holds two such sums,
      * which two more shifts separate and add. No widening shuffles and no int-to-float conversion per 8 weights: on
-     * Zen 3 this streams 10–11.6 GB/s from L2 where the float path (widen, convert, FMA) does 6.2–6.7.
+     * Zen 3 {@code KernelSpeedCheck Q8_0} (quantized, row pairs) went from 6.2–6.6 to 8.5–9.0 GB/s median with it.
      */
     private static IntVector pairSums(MemorySegment src, long at, short[] xs, int xb) {
         final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + 2, LE);
