@@ -72,7 +72,8 @@ final class ActivationQuantizer {
         final float[] dq = a.dequantizedArray();
         final float[] sc = a.scaleArray();
         final float[] sums = a.sumArray();
-        final float[] subSums = a.subBlockSumArray();
+        final int[] subSums = a.subBlockSumArray();
+        final short[] pairs = a.pairLevelArray();
         final int out = row * a.maxCols();
         final int blocks = row * a.blocksPerRow();
         for (int j = 0; j < n / 256; j++) {
@@ -90,8 +91,9 @@ final class ActivationQuantizer {
             if (amax == 0f) {
                 java.util.Arrays.fill(lv, o, o + 256, 0f);
                 java.util.Arrays.fill(dq, o, o + 256, 0f);
+                java.util.Arrays.fill(pairs, o, o + 256, (short) 0);
                 java.util.Arrays.fill(sums, (blocks + j) * 16, (blocks + j) * 16 + 16, 0f);
-                java.util.Arrays.fill(subSums, (blocks + j) * 8, (blocks + j) * 8 + 8, 0f);
+                java.util.Arrays.fill(subSums, (blocks + j) * 8, (blocks + j) * 8 + 8, 0);
                 sc[blocks + j] = 0f;
                 continue;
             }
@@ -102,13 +104,14 @@ final class ActivationQuantizer {
                 for (int i = 16 * g; i < 16 * g + 16; i++) {
                     float q = Math.min(127f, (float) Math.rint(iscale * x[xb + i]));
                     lv[o + i] = q;
+                    pairs[o + (i & ~31) + ((i & 31) >> 1) + 16 * (i & 1)] = (short) q;
                     dq[o + i] = q * d;
                     sum += (int) q;
                 }
                 sums[(blocks + j) * 16 + g] = sum;
             }
             for (int sub = 0; sub < 8; sub++) {
-                subSums[(blocks + j) * 8 + sub] = sums[(blocks + j) * 16 + 2 * sub] + sums[(blocks + j) * 16 + 2 * sub + 1];
+                subSums[(blocks + j) * 8 + sub] = (int) (sums[(blocks + j) * 16 + 2 * sub] + sums[(blocks + j) * 16 + 2 * sub + 1]);
             }
             sc[blocks + j] = d;
         }
