@@ -3,7 +3,6 @@ package dev.shoal.tensor.quant;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -69,15 +68,6 @@ final class Lanes {
     /** Part {@code p} of a byte group zero-extended to ints (lanes {@code p*L .. p*L+L-1}): bytes read as 0..255. */
     static IntVector toInts(ByteVector v, int p) {
         return (IntVector) v.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
-    }
-
-    /**
-     * The eight bytes of {@code packed} (byte j = bits 8j..8j+7, each 0..127) as eight floats. Broadcast into a
-     * two-lane long vector: a one-lane one has no intrinsic.
-     */
-    static FloatVector byteFloats8(long packed) {
-        return (FloatVector) LongVector.broadcast(LongVector.SPECIES_128, packed).reinterpretAsBytes()
-                .convertShape(VectorOperators.B2F, F8, 0);
     }
 
     /** Bits 0-3 of each int lane (a zero-extended byte), as floats. */

@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -26,10 +27,12 @@ final class Q4_KKernel implements QuantKernel {
     private static final int BLOCK = 144;
     private static final int SCALES = 4;
     private static final int QS = 16;
-    /** The 16-bit path ({@link #runSums}) where vectors are 256 bits, as Q8_0's and Q4_0's. */
+    /** The 16-bit path ({@link #dotQuantized16}) where vectors are 256 bits, as Q8_0's and Q4_0's. */
     private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    /** Right shifts that put byte j of a 64-bit word's low half in int lane 2j and of its high half in lane 2j+1. */
+    private static final IntVector BYTE_SHIFTS = IntVector.fromArray(I8, new int[] {0, 0, 8, 8, 16, 16, 24, 24}, 0);
 
     @Override
     public GgmlType type() {
@@ -205,7 +208,7 @@ final class Q4_KKernel implements QuantKernel {
                     }
                 }
                 sumi = sq.fma(FloatVector.broadcast(F, KScales.level(sc, s)), sumi);
-                summ += KScales.level(mn, s) * subSums[ss + s];
+                summ += KScales.level(mn, s) * subSums[ss + QuantizedActivations.subBlockSlot(s)];
             }
             final float d = dx[so + b];
             acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
@@ -226,30 +229,7 @@ final class Q4_KKernel implements QuantKernel {
         }
         BlockIo.checkBlocks(GgmlType.Q4_K, n);
         if (INT16) {
-            final short[] xs = a.pairLevelArray();
-            final float[] dx = a.scaleArray();
-            final int xo = a.offset(row);
-            final int so = row * a.blocksPerRow();
-            final int[] subSums = a.subBlockSumArray();
-            FloatVector acc = FloatVector.zero(F);
-            float mins = 0f;
-            for (int b = 0; b < n / QK; b++) {
-                final long at = offset + (long) BLOCK * b;
-                final int xb = xo + QK * b;
-                final long low = KScales.low(src, at + SCALES);
-                final int high = KScales.high(src, at + SCALES);
-                final long sc = KScales.scales(low, high);
-                final float d = dx[so + b];
-                mins += BlockIo.f16(src, at + 2) * d * minSum(KScales.mins(low, high), subSums, (so + b) * 8);
-                IntVector sum = IntVector.zero(I8);
-                for (int r = 0; r < 4; r++) {
-                    sum = sum.add(runSums(src, at + QS + 32 * r, xs, xb + 64 * r,
-                            (int) (sc >>> (16 * r)) & 0xFF, (int) (sc >>> (16 * r + 8)) & 0xFF));
-                }
-                acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
-            }
-            return acc.reduceLanes(VectorOperators.ADD) - mins;
+            return dotQuantized16(src, offset, a, row, n);
         }
         final float[] x = a.values();
         final float[] dx = a.scaleArray();
@@ -297,7 +277,8 @@ final class Q4_KKernel implements QuantKernel {
         for (int b = 0; b < n / QK; b++) {
             final long at = offset + (long) BLOCK * b + SCALES;
             final long m = KScales.mins(KScales.low(src, at), KScales.high(src, at));
-            mins = Lanes.byteFloats8(m).mul((FloatVector) IntVector.fromArray(IntVector.SPECIES_256, subSums, (so + b) * 8)
+            mins = ((FloatVector) LongVector.broadcast(LongVector.SPECIES_256, m).reinterpretAsInts()
+                            .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(IntVector.fromArray(I8, subSums, (so + b) * 8))
                             .convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16Lookup(src, at - SCALES + 2)).mul(dx[so + b]), mins);
         }
@@ -322,8 +303,8 @@ final class Q4_KKernel implements QuantKernel {
         if (INT16) {
             // one row at a time: two rows' 16-bit bodies crossed C2's inlining budget and boxed the vectors
             // (KernelSpeedCheck Q4_K: 8 MiB per mat-vec, 2.0-2.7 GB/s against 3.0-3.1 row by row)
-            out[outA] = dotQuantized(src, offA, a, row, n);
-            out[outB] = dotQuantized(src, offB, a, row, n);
+            out[outA] = dotQuantized16(src, offA, a, row, n);
+            out[outB] = dotQuantized16(src, offB, a, row, n);
             return;
         }
         final float[] x = a.values();
@@ -378,40 +359,62 @@ final class Q4_KKernel implements QuantKernel {
     }
 
     /**
-     * sc_lo·Σq·x of sub-block 2r plus sc_hi·Σq·x of sub-block 2r+1 (run r, at {@code run}; levels from
-     * {@code xs[xr..xr+64)}) as 8 int lanes, in 16-bit integer arithmetic; 256-bit vectors only, where the Q8_K
-     * activations carry their 16-bit layout ({@link QuantizedActivations#pairLevelArray}). The run's 32 bytes read as
-     * 16 shorts: lane k holds elements 2k and 2k+1 of sub-block 2r in bits 0-3 and 8-11 and of sub-block 2r+1 in
-     * bits 4-7 and 12-15, so masks and shifts give the even and odd halves of both sub-blocks without sign
-     * extension (nibbles are unsigned); each sub-block's lane k = q[2k]x[2k] + q[2k+1]x[2k+1], |·| ≤ 2·15·127
-     * &lt; 2^15; as ints two shifts add neighbouring lanes and one multiply applies the 6-bit scale. A super-block's
-     * four runs sum to |·| ≤ 8·4·15·127·63 &lt; 2^22 per lane. A helper per run, not per super-block: compiled on
-     * its own, a super-block's worth was too big for C2 to inline into the row loop, and the vector it returned
-     * was boxed.
+     * {@link #dotQuantized} in 16-bit integer arithmetic, 256-bit vectors only, where the Q8_K activations carry
+     * their 16-bit layout ({@link QuantizedActivations#pairLevelArray}). Per super-block, run r's 32 bytes are read
+     * as 16 shorts: lane k holds elements 2k and 2k+1 of sub-block 2r in bits 0-3 and 8-11 and of sub-block 2r+1
+     * in bits 4-7 and 12-15, so masks and shifts give the even and odd halves of both sub-blocks without sign
+     * extension (nibbles are unsigned), and each sub-block's lane k = q[2k]x[2k] + q[2k+1]x[2k+1], |·| ≤ 2·15·127
+     * &lt; 2^15. Read as ints, lane i = hi·2^16 + lo (lo unsigned); times 2^16+1 that is (lo + hi)·2^16 + lo modulo
+     * 2^32, whose upper half read signed is the two lanes' sum (one multiply and one shift where separating the
+     * halves takes three shifts and an add); one more multiply applies the sub-block's 6-bit scale. A super-block
+     * sums to |·| ≤ 8·4·15·127·63 &lt; 2^22 per int lane, then one conversion and one FMA with d·dx. The mins
+     * are one 8-lane product per super-block: the 6-bit mins unpacked from one word by variable shifts, times the
+     * activations' 32-level sums (stored in that lane order, {@link QuantizedActivations#subBlockSlot}).
+     *
+     * <p>One method with no helper that returns a vector: C2 inlines this body close to its node budget
+     * ({@code NodeCountInliningCutoff}), and a helper it then declined to inline returned its vector boxed (a
+     * per-run helper did, intermittently, once other kernels had run in the same JVM: {@code DecodeAllocationTest}).
+     * Vector API methods are force-inlined past that cutoff; our own are not. Rows go one at a time for the same
+     * reason ({@link #dotQuantized2}). Reading the 16-byte head as two words saves segment accesses' nodes too.
      */
-    private static IntVector runSums(MemorySegment src, long run, short[] xs, int xr, int scLo, int scHi) {
-        final ShortVector v = ShortVector.fromMemorySegment(S16, src, run, LE);
-        final ShortVector lo = v.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr))
-                .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr + 16)));
-        final ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr + 32))
-                .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S16, xs, xr + 48)));
-        return pairSums(lo).mul(scLo).add(pairSums(hi).mul(scHi));
-    }
-
-    /** Σ_s m_s·Σx_s of one super-block in integers (|·| ≤ 8·63·32·127 &lt; 2^21): scalar work beside the vectors. */
-    private static int minSum(long mins, int[] subSums, int at) {
-        int sum = 0;
-        for (int s = 0; s < 8; s++) {
-            sum += ((int) (mins >>> (8 * s)) & 0xFF) * subSums[at + s];
+    private static float dotQuantized16(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        final short[] xs = a.pairLevelArray();
+        final float[] dx = a.scaleArray();
+        final int[] subSums = a.subBlockSumArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector mins = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            final long w0 = src.get(BlockIo.I64, at);
+            final long w1 = src.get(BlockIo.I64, at + 8);
+            final long low = (w0 >>> 32) | (w1 << 32);
+            final int high = (int) (w1 >>> 32);
+            final long sc = KScales.scales(low, high);
+            final float d = dx[so + b];
+            final IntVector m = LongVector.broadcast(LongVector.SPECIES_256, KScales.mins(low, high)).reinterpretAsInts()
+                    .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF);
+            mins = ((FloatVector) m.mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) (w0 >>> 16)) * d), mins);
+            IntVector sum = IntVector.zero(I8);
+            for (int r = 0; r < 4; r++) {
+                final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + QS + 32 * r, LE);
+                final int xr = xb + 64 * r;
+                final ShortVector lo = v.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr + 16)));
+                final ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr + 32))
+                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S16, xs, xr + 48)));
+                sum = lo.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul((int) (sc >>> (16 * r)) & 0xFF)
+                        .add(hi.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16)
+                                .mul((int) (sc >>> (16 * r + 8)) & 0xFF))
+                        .add(sum);
+            }
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) w0) * d), acc);
         }
-        return sum;
-    }
-
-    /** Lanes 2i and 2i+1 of {@code v} added, as 8 ints. */
-    private static IntVector pairSums(ShortVector v) {
-        final IntVector p = v.reinterpretAsInts();
-        return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(p.lanewise(VectorOperators.ASHR, 16));
+        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
     /**

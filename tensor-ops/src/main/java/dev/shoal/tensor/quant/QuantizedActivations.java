@@ -119,9 +119,18 @@ public final class QuantizedActivations {
         return (int) sums[(b * blocksPerRow + j) * 16 + g];
     }
 
-    /** Q8_K: Σq of the 32 levels of sub-block s (s = 0..7) of block j, at {@code (row*blocks + j)*8 + s}. */
+    /**
+     * Q8_K: Σq of the 32 levels of each sub-block s (s = 0..7) of block j, at {@code (row*blocks + j)*8 +
+     * subBlockSlot(s)}: in the order 0, 4, 1, 5, 2, 6, 3, 7, the lane order in which the Q4_K kernel unpacks the
+     * eight 6-bit mins from one 64-bit word into int lanes.
+     */
     int[] subBlockSumArray() {
         return subBlockSums;
+    }
+
+    /** Where sub-block s's sum sits among a block's eight in {@link #subBlockSumArray}. */
+    static int subBlockSlot(int s) {
+        return (s & 3) * 2 + (s >> 2);
     }
 
     float[] levelArray() {
