@@ -274,7 +274,10 @@ final class Q4_0Kernel implements QuantKernel {
      * the halves of the block's even levels and of its odd ones in {@link QuantizedActivations#pairLevelArray}.
      * The −8 of those four comes off lane k at once ({@link QuantizedActivations#nibbleOffsetArray}), so each lane
      * holds exactly what subtracting per nibble would give (a block with one non-zero level matches the scalar
-     * reference bit for bit), |·| ≤ 4·15·127 + 4·8·127 &lt; 2^15. Read as 4 ints, two shifts add neighbouring lanes.
+     * reference bit for bit), |·| ≤ 4·15·127 + 4·8·127 &lt; 2^15. Read as 4 ints, lane i = hi·2^16 + lo
+     * (lo unsigned); times 2^16+1 that is (lo + hi)·2^16 + lo modulo 2^32, whose upper half read signed is the two
+     * lanes' sum (congruent modulo 2^16, and |·| ≤ 2·4·8·127 &lt; 2^15): a multiply and a shift where separating the
+     * halves takes three shifts and an add. (Not in Q8_0's {@code pairSums}: two of its lanes can sum past 2^15.)
      * On Zen 3 the kernel ran at 3.8–5.2 GB/s where widening nibbles to floats ran at 2.4–2.5
      * ({@code KernelSpeedCheck Q4_0}, median); with the −8 per nibble, 3.3–4.0.
      */
@@ -286,8 +289,7 @@ final class Q4_0Kernel implements QuantKernel {
                 .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S8, xs, xb + 24)))
                 .sub(ShortVector.fromArray(S8, x8, xb / 4))
                 .reinterpretAsInts();
-        return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(p.lanewise(VectorOperators.ASHR, 16));
+        return p.mul(0x10001).lanewise(VectorOperators.ASHR, 16);
     }
 
     /** ggml's {@code quantize_row_q4_0_ref}: d = -max/8 where max is the value of largest magnitude. */

@@ -258,7 +258,7 @@ final class AgreementChecks {
         try (Arena arena = Arena.ofConfined()) {
             for (int n : lengths(t)) {
                 for (long offset : new long[] {0, 3, 13}) {
-                    for (int xKind = 0; xKind < 4; xKind++) {
+                    for (int xKind = 0; xKind < 5; xKind++) {
                         QuantizedActivations a = new QuantizedActivations(at, 2, n);
                         float[] x = new float[2 * n];
                         float[] row = activations(rnd, n, xKind);
@@ -269,8 +269,14 @@ final class AgreementChecks {
                         MemorySegment raw = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), offset);
                         MemorySegment raw2 = QuantFixtures.randomBlocks(arena, rnd, t, n / t.blockSize(), offset);
                         checkQuantizedRow(t, raw, offset, raw2, offset, a, n, what + " random blocks");
-                        for (int wKind = 0; wKind < 2; wKind++) {
-                            float[] w = wKind == 0 ? QuantFixtures.gaussian(rnd, n, 1.0) : extremes(rnd, t, n);
+                        for (int wKind = 0; wKind < 3; wKind++) {
+                            float[] w = switch (wKind) {
+                                case 0 -> QuantFixtures.gaussian(rnd, n, 1.0);
+                                case 1 -> extremes(rnd, t, n);
+                                // every weight at its type's top level: against x kind 4, every integer sum at its
+                                // largest, where a 16-bit path would overflow if its bounds were wrong
+                                default -> constant(n, 1f);
+                            };
                             MemorySegment seg = arena.allocate(offset + t.bytesFor(n), 1);
                             k.quantize(w, 0, n, seg, offset);
                             checkQuantizedRow(t, seg, offset, raw, offset, a, n, what + " quantized weights " + wKind);
@@ -281,7 +287,16 @@ final class AgreementChecks {
         }
     }
 
-    /** Activations: gaussian; gaussian with whole zero blocks; ties at .5 steps; wide dynamic range. */
+    private static float[] constant(int n, float v) {
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, v);
+        return x;
+    }
+
+    /**
+     * Activations: gaussian; gaussian with whole zero blocks; ties at .5 steps; wide dynamic range; all equal (every
+     * level at 127).
+     */
     private static float[] activations(SplittableRandom rnd, int n, int kind) {
         float[] x = QuantFixtures.gaussian(rnd, n, 1.0);
         switch (kind) {
@@ -298,6 +313,7 @@ final class AgreementChecks {
                     x[i] *= (float) Math.pow(10, rnd.nextInt(7) - 4);
                 }
             }
+            case 4 -> java.util.Arrays.fill(x, 1f);
             default -> {
             }
         }
