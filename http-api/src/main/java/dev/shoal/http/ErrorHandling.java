@@ -1,7 +1,11 @@
 package dev.shoal.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.extractMaterializer;
+import static org.apache.pekko.http.javadsl.server.Directives.extractParserSettings;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
+import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
 
 import dev.shoal.http.anthropic.AnthropicErrors;
 import dev.shoal.http.common.Api;
@@ -11,6 +15,8 @@ import dev.shoal.http.common.ErrorRenderer;
 import dev.shoal.http.common.Failures;
 import dev.shoal.http.ollama.OllamaErrors;
 import dev.shoal.http.openai.OpenAiErrors;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
@@ -61,8 +67,35 @@ final class ErrorHandling {
     }
 
     private static ApiError tooLarge(EntityStreamSizeException e) {
-        return new ApiError.PayloadTooLarge("the request body is larger than the server accepts (" + e.limit()
+        return tooLarge(e.limit());
+    }
+
+    private static ApiError tooLarge(long limit) {
+        return new ApiError.PayloadTooLarge("the request body is larger than the server accepts (" + limit
                 + " bytes; pekko.http.server.parsing.max-content-length)");
+    }
+
+    /** The most bytes of an over-long body read and dropped before its 413 goes out, as a multiple of the limit. */
+    private static final long DRAIN_FACTOR = 4;
+
+    /**
+     * A body whose declared length is over the parser's limit is read to its end and dropped, then answered with
+     * 413. Answered while the client was still sending it, the response went out and the connection closed under
+     * the client: an HTTP/1.1 client that writes its whole body before reading (the JDK's does) saw a broken pipe
+     * and no response at all. Bodies past {@link #DRAIN_FACTOR} times the limit are not read; those clients get
+     * the 413 only if they read while sending.
+     */
+    static Route drainingOversized(Supplier<Route> inner) {
+        return extractParserSettings(settings -> extractRequestEntity(entity -> {
+            long limit = settings.getMaxContentLength();
+            OptionalLong declared = entity.getContentLengthOption();
+            if (declared.isEmpty() || declared.getAsLong() <= limit || declared.getAsLong() > DRAIN_FACTOR * limit) {
+                return inner.get();
+            }
+            return extractMaterializer(mat -> onComplete(
+                    entity.withSizeLimit(DRAIN_FACTOR * limit).discardBytes(mat).completionStage(),
+                    drained -> render(tooLarge(limit))));
+        }));
     }
 
     private static Route render(ApiError error) {

@@ -43,7 +43,8 @@ public final class ShoalRoutes {
             return mapResponse(response -> {
                 metrics.request(Api.of(path), Api.endpoint(path), response.status().intValue());
                 return response;
-            }, () -> handleExceptions(exceptions, () -> handleRejections(rejections, () -> all)));
+            }, () -> handleExceptions(exceptions, () -> handleRejections(rejections,
+                    () -> ErrorHandling.drainingOversized(() -> all))));
         });
     }
 }
