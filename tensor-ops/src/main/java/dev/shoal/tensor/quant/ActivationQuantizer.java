@@ -111,7 +111,8 @@ final class ActivationQuantizer {
                 sums[(blocks + j) * 16 + g] = sum;
             }
             for (int sub = 0; sub < 8; sub++) {
-                subSums[(blocks + j) * 8 + QuantizedActivations.subBlockSlot(sub)] = (int) (sums[(blocks + j) * 16 + 2 * sub] + sums[(blocks + j) * 16 + 2 * sub + 1]);
+                subSums[(blocks + j) * 8 + QuantizedActivations.subBlockSlot(sub)] =
+                        (int) (sums[(blocks + j) * 16 + 2 * sub] + sums[(blocks + j) * 16 + 2 * sub + 1]);
             }
             sc[blocks + j] = d;
         }

@@ -278,8 +278,8 @@ final class Q4_KKernel implements QuantKernel {
             final long at = offset + (long) BLOCK * b + SCALES;
             final long m = KScales.mins(KScales.low(src, at), KScales.high(src, at));
             mins = ((FloatVector) LongVector.broadcast(LongVector.SPECIES_256, m).reinterpretAsInts()
-                            .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF).mul(IntVector.fromArray(I8, subSums, (so + b) * 8))
-                            .convert(VectorOperators.I2F, 0))
+                            .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF)
+                            .mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16Lookup(src, at - SCALES + 2)).mul(dx[so + b]), mins);
         }
         return mins.reduceLanes(VectorOperators.ADD);
@@ -406,10 +406,13 @@ final class Q4_KKernel implements QuantKernel {
                 final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + QS + 32 * r, LE);
                 final int xr = xb + 64 * r;
                 final ShortVector lo = v.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr))
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr + 16)));
-                final ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr + 32))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF)
+                                .mul(ShortVector.fromArray(S16, xs, xr + 16)));
+                final ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF)
+                        .mul(ShortVector.fromArray(S16, xs, xr + 32))
                         .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S16, xs, xr + 48)));
-                sum = lo.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul((int) (sc >>> (16 * r)) & 0xFF)
+                sum = lo.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16)
+                        .mul((int) (sc >>> (16 * r)) & 0xFF)
                         .add(hi.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16)
                                 .mul((int) (sc >>> (16 * r + 8)) & 0xFF))
                         .add(sum);
