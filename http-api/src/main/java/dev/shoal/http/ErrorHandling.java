@@ -26,10 +26,14 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /**
- * The one exception handler and one rejection handler of the server. Whatever goes wrong, the client gets JSON
- * in the shape of the API its path belongs to, never Pekko's plain-text defaults or a stack trace.
+ * The one exception handler and one rejection handler of the server, and the directive that reads an over-long body
+ * out before answering it ({@link #drainingOversized}). Whatever goes wrong, the client gets JSON in the shape of
+ * the API its path belongs to, never Pekko's plain-text defaults or a stack trace.
  */
 final class ErrorHandling {
+
+    /** The most bytes of an over-long body read and dropped before its 413 goes out, as a multiple of the limit. */
+    private static final long DRAIN_FACTOR = 4;
 
     private ErrorHandling() {
     }
@@ -74,9 +78,6 @@ final class ErrorHandling {
         return new ApiError.PayloadTooLarge("the request body is larger than the server accepts (" + limit
                 + " bytes; pekko.http.server.parsing.max-content-length)");
     }
-
-    /** The most bytes of an over-long body read and dropped before its 413 goes out, as a multiple of the limit. */
-    private static final long DRAIN_FACTOR = 4;
 
     /**
      * A body whose declared length is over the parser's limit is read to its end and dropped, then answered with

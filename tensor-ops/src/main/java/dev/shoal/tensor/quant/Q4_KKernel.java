@@ -218,7 +218,8 @@ final class Q4_KKernel implements QuantKernel {
     }
 
     /**
-     * Per super-block: Σ over sub-blocks s of sc_s·Σq·x (levels, exact below 2^24), then ·dx·d; the mins come from
+     * 128-bit vectors take {@link #dotQuantizedNarrow}, 256-bit ones {@link #dotQuantized16}; on 512-bit ones, per
+     * super-block: Σ over sub-blocks s of sc_s·Σq·x (levels, exact below 2^24), then ·dx·d; the mins come from
      * the activations' 32-level sums: dmin·dx·Σ m_s·Σx_s, the eight m_s·Σx_s as one 8-lane vector, so no Σx in
      * the loop. Each run of 32 bytes is read once for both its sub-blocks ({@link #dotQuantized2}).
      */
@@ -264,10 +265,12 @@ final class Q4_KKernel implements QuantKernel {
     }
 
     /**
-     * Σ over super-blocks of dmin·dx·Σ_s m_s·Σx_s, the eight m_s·Σx_s of a super-block as one 8-lane vector. A
-     * method of its own, called after the main loop: inside that loop's body C2 ran out of inlining budget
-     * ({@code NodeCountInliningCutoff}) for the byte-to-float conversion and boxed its vectors; a call that is not
-     * inlined here costs one call per row.
+     * Σ over super-blocks of dmin·dx·Σ_s m_s·Σx_s, the eight m_s·Σx_s of a super-block as one 8-lane integer
+     * product (the mins unpacked as in {@link #dotQuantized16}, against the sums in
+     * {@link QuantizedActivations#subBlockSlot} order), for the 512-bit body. A method of its own, called after the
+     * main loop: inside that loop's body C2 ran out of inlining budget ({@code NodeCountInliningCutoff}) for the
+     * byte-to-float conversion this used before and boxed its vectors; a call that is not inlined here costs one
+     * call per row. The integer form has not been timed on a 512-bit machine.
      */
     private static float mins(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
         final float[] dx = a.scaleArray();
