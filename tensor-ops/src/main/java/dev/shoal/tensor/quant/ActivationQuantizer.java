@@ -31,6 +31,7 @@ final class ActivationQuantizer {
         final float[] sc = a.scaleArray();
         final float[] sums = a.sumArray();
         final short[] pairs = a.pairLevelArray();
+        final short[] blockPairs = a.blockPairLevelArray();
         final int out = row * a.maxCols();
         final int blocks = row * a.blocksPerRow();
         for (int j = 0; j < n / 32; j++) {
@@ -42,12 +43,19 @@ final class ActivationQuantizer {
             final float d = amax / 127f;
             final float dh = Float.float16ToFloat(Float.floatToFloat16(d));
             final float id = amax != 0f ? 127f / amax : 0f;
+            // QuantizedActivations.blockPairLevelArray: quarter c of block j at 16c past its pair's start (+8 for
+            // the pair's second block), or at 8c in a last unpaired block
+            final boolean paired = (j | 1) < n / 32;
+            final int pairBase = paired ? out + 64 * (j >> 1) + 8 * (j & 1) : out + 32 * j;
+            final int quarterStride = paired ? 16 : 8;
             int sum = 0;
             for (int i = 0; i < 32; i++) {
                 float q = (float) Math.rint(x[xb + i] * id);
                 lv[out + 32 * j + i] = q;
                 if (pairs != null) {
-                    pairs[out + 32 * j + (i >> 1) + 16 * (i & 1)] = (short) q;
+                    final int p = (i >> 1) + 16 * (i & 1);
+                    pairs[out + 32 * j + p] = (short) q;
+                    blockPairs[pairBase + quarterStride * (p >> 3) + (p & 7)] = (short) q;
                 }
                 dq[out + 32 * j + i] = q * dh;
                 sum += (int) q;

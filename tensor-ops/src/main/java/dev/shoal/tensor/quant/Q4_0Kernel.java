@@ -12,6 +12,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,6 +28,10 @@ final class Q4_0Kernel implements QuantKernel {
     private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    /** Two blocks' 16 packed bytes each, as 16 shorts (256-bit path of {@link #dotQuantized2}). */
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    /** The upper 4 ints of such a vector's sums: the second block's. */
+    private static final VectorMask<Float> SECOND_BLOCK_SUMS = VectorMask.fromLong(FloatVector.SPECIES_256, 0xF0L);
 
     @Override
     public GgmlType type() {
@@ -203,26 +208,68 @@ final class Q4_0Kernel implements QuantKernel {
         }
         BlockIo.checkBlocks(GgmlType.Q4_0, n);
         if (INT16) {
-            final short[] xs = a.pairLevelArray();
+            final short[] xq = a.blockPairLevelArray();
             final short[] x8 = a.nibbleOffsetArray();
             final float[] dx = a.scaleArray();
             final int xo = a.offset(row);
             final int so = row * a.blocksPerRow();
-            FloatVector accA = FloatVector.zero(F4);
-            FloatVector accB = FloatVector.zero(F4);
-            for (int b = 0; b < n / QK; b++) {
+            final int blocks = n / QK;
+            final VectorMask<Short> second = S16.indexInRange(-8, 8);
+            FloatVector accA = FloatVector.zero(F);
+            FloatVector accB = FloatVector.zero(F);
+            FloatVector accA2 = FloatVector.zero(F);
+            FloatVector accB2 = FloatVector.zero(F);
+            for (int b = 0; b + 1 < blocks; b += 2) {
                 final long blk = (long) BLOCK * b;
                 final int xb = xo + QK * b;
-                final float dq = dx[so + b];
-                final float dA = BlockIo.f16(src, offA + blk) * dq;
-                final float dB = BlockIo.f16(src, offB + blk) * dq;
-                accA = ((FloatVector) nibbleSums(src, offA + blk, xs, x8, xb).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F4, dA), accA);
-                accB = ((FloatVector) nibbleSums(src, offB + blk, xs, x8, xb).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F4, dB), accB);
+                final ShortVector x0 = ShortVector.fromArray(S16, xq, xb);
+                final ShortVector x1 = ShortVector.fromArray(S16, xq, xb + 16);
+                final ShortVector x2 = ShortVector.fromArray(S16, xq, xb + 32);
+                final ShortVector x3 = ShortVector.fromArray(S16, xq, xb + 48);
+                final ShortVector off = ShortVector.fromArray(S16, x8, xb / 4);
+                // the scales first: C2 inlines in bytecode order, and past its node budget (the vector code below
+                // uses most of it) even f16Lookup would stay a call
+                final float dq0 = dx[so + b];
+                final float dq1 = dx[so + b + 1];
+                final float dA0 = BlockIo.f16Lookup(src, offA + blk) * dq0;
+                final float dA1 = BlockIo.f16Lookup(src, offA + blk + BLOCK) * dq1;
+                final float dB0 = BlockIo.f16Lookup(src, offB + blk) * dq0;
+                final float dB1 = BlockIo.f16Lookup(src, offB + blk + BLOCK) * dq1;
+                final ShortVector vA = ShortVector.fromMemorySegment(S16, src, offA + blk + 2, LE)
+                        .blend(ShortVector.fromMemorySegment(S16, src, offA + blk + 4, LE), second);
+                final IntVector pA = vA.and((short) 0xF).mul(x0)
+                        .add(vA.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(x1))
+                        .add(vA.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(x2))
+                        .add(vA.lanewise(VectorOperators.LSHR, 12).mul(x3))
+                        .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
+                final FloatVector fA = (FloatVector) pA.convert(VectorOperators.I2F, 0);
+                accA = fA.fma(FloatVector.broadcast(F, dA0), accA);
+                accA2 = fA.fma(FloatVector.broadcast(F, dA1), accA2);
+                final ShortVector vB = ShortVector.fromMemorySegment(S16, src, offB + blk + 2, LE)
+                        .blend(ShortVector.fromMemorySegment(S16, src, offB + blk + 4, LE), second);
+                final IntVector pB = vB.and((short) 0xF).mul(x0)
+                        .add(vB.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(x1))
+                        .add(vB.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(x2))
+                        .add(vB.lanewise(VectorOperators.LSHR, 12).mul(x3))
+                        .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
+                final FloatVector fB = (FloatVector) pB.convert(VectorOperators.I2F, 0);
+                accB = fB.fma(FloatVector.broadcast(F, dB0), accB);
+                accB2 = fB.fma(FloatVector.broadcast(F, dB1), accB2);
             }
-            out[outA] = accA.reduceLanes(VectorOperators.ADD);
-            out[outB] = accB.reduceLanes(VectorOperators.ADD);
+            // lanes 0-3 of acc hold the first block of each pair, lanes 4-7 of acc2 the second
+            float sumA = accA.blend(accA2, SECOND_BLOCK_SUMS).reduceLanes(VectorOperators.ADD);
+            float sumB = accB.blend(accB2, SECOND_BLOCK_SUMS).reduceLanes(VectorOperators.ADD);
+            if (blocks % 2 == 1) {
+                final int b = blocks - 1;
+                final long blk = (long) BLOCK * b;
+                final short[] xs = a.pairLevelArray();
+                sumA += nibbleSums(src, offA + blk, xs, x8, xo + QK * b).reduceLanes(VectorOperators.ADD)
+                        * (BlockIo.f16(src, offA + blk) * dx[so + b]);
+                sumB += nibbleSums(src, offB + blk, xs, x8, xo + QK * b).reduceLanes(VectorOperators.ADD)
+                        * (BlockIo.f16(src, offB + blk) * dx[so + b]);
+            }
+            out[outA] = sumA;
+            out[outB] = sumB;
             return;
         }
         final float[] x = a.values();

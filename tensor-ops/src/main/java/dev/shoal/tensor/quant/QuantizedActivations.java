@@ -29,6 +29,7 @@ public final class QuantizedActivations {
     private final int[] subBlockSums;
     private final short[] pairLevels;
     private final short[] nibbleOffsets;
+    private final short[] blockPairLevels;
     private float[] source;
     private int sourceStride;
 
@@ -54,6 +55,7 @@ public final class QuantizedActivations {
         this.pairLevels = type == ActivationType.Q8_0 || type == ActivationType.Q8_K
                 ? new short[maxRows * maxCols] : null;
         this.nibbleOffsets = type == ActivationType.Q8_0 ? new short[maxRows * maxCols / 4] : null;
+        this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
     }
 
     public ActivationType type() {
@@ -155,6 +157,17 @@ public final class QuantizedActivations {
      */
     short[] nibbleOffsetArray() {
         return nibbleOffsets;
+    }
+
+    /**
+     * Q8_0: {@link #pairLevelArray} with each pair of blocks (2p, 2p+1) interleaved by quarters, at the same
+     * offsets: shorts {@code 64p + 16c .. +7} are quarter c of block 2p, {@code 64p + 16c + 8 .. +15} quarter c of
+     * block 2p+1 (a last odd block keeps the plain layout). Q4_0's 256-bit path holds two blocks' packed nibbles in
+     * one vector of 16 shorts, block 2p in the low half, so the activations each nibble position meets must sit
+     * the same way.
+     */
+    short[] blockPairLevelArray() {
+        return blockPairLevels;
     }
 
     float[] dequantizedArray() {
