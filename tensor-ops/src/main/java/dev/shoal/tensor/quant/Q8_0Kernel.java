@@ -217,12 +217,14 @@ final class Q8_0Kernel implements QuantKernel {
     @Override
     public void dotQuantized4(MemorySegment src, long offset, long stride, QuantizedActivations a, int row, int n,
                               float[] out, int outAt, int outStride) {
+        if (INT16) {
+            dotQuantized4x16(src, offset, stride, a, row, n, out, outAt, outStride);
+            return;
+        }
         if (L < 16) {
             // 128-bit vectors: two parts per byte group, and four rows' worth of them crossed C2's inlining budget
-            // (vectors boxed, 5× slower); two pairs stay within it. 256-bit (AVX2): on the anchor machine's Zen 3
-            // the four-row body decoded the 1B model at 3.3-3.5 tok/s on one core and 5.6 on two, two pairs at
-            // 4.4 and 7.6-7.8 (alternating runs, docs/BENCHMARKS.md; both with float bodies, before pairSums); 512-bit
-            // keeps four rows, faster there
+            // (vectors boxed, 5× slower); two pairs stay within it. 256-bit takes the 16-bit body above; 512-bit
+            // keeps four float rows, faster there
             dotQuantized2(src, offset, offset + stride, a, row, n, out, outAt, outAt + outStride);
             dotQuantized2(src, offset + 2 * stride, offset + 3 * stride, a, row, n, out, outAt + 2 * outStride,
                     outAt + 3 * outStride);
@@ -249,6 +251,71 @@ final class Q8_0Kernel implements QuantKernel {
             acc1 = block(src, o1 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o1 + blk) * d), acc1);
             acc2 = block(src, o2 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o2 + blk) * d), acc2);
             acc3 = block(src, o3 + blk, x, xb).fma(FloatVector.broadcast(F, BlockIo.f16(src, o3 + blk) * d), acc3);
+        }
+        out[outAt] = acc0.reduceLanes(VectorOperators.ADD);
+        out[outAt + outStride] = acc1.reduceLanes(VectorOperators.ADD);
+        out[outAt + 2 * outStride] = acc2.reduceLanes(VectorOperators.ADD);
+        out[outAt + 3 * outStride] = acc3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotQuantized4} in 16-bit integers (256-bit vectors): {@link #pairSums}' body for four rows in one loop,
+     * written out (a helper returning a vector is boxed once C2 runs out of inlining budget), with the four weight
+     * scales looked up first for the same reason (C2 inlines in bytecode order, and past its node budget even
+     * {@link BlockIo#f16Lookup} stays a call). Four rows from the matrix's four quarters keep four memory streams
+     * going. On Zen 3 it replaced two calls of {@link #dotQuantized2}'s pair body (1B Q8_0 decode, alternating runs:
+     * one core 5.2-5.6 → 6.0-7.2 tok/s, two 9.2-10.1 → 11.0-11.3; {@code KernelSpeedCheck} median 7.8 → 9.2 GB/s;
+     * the float four-row body had been slower than pairs here).
+     */
+    private static void dotQuantized4x16(MemorySegment src, long offset, long stride, QuantizedActivations a, int row,
+                                         int n, float[] out, int outAt, int outStride) {
+        BlockIo.checkBlocks(GgmlType.Q8_0, n);
+        final short[] xs = a.pairLevelArray();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        final long o0 = offset;
+        final long o1 = offset + stride;
+        final long o2 = offset + 2 * stride;
+        final long o3 = offset + 3 * stride;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        for (int b = 0; b < n / QK; b++) {
+            final long blk = (long) BLOCK * b;
+            final int xb = xo + QK * b;
+            final float d = dx[so + b];
+            final float d0 = BlockIo.f16Lookup(src, o0 + blk) * d;
+            final float d1 = BlockIo.f16Lookup(src, o1 + blk) * d;
+            final float d2 = BlockIo.f16Lookup(src, o2 + blk) * d;
+            final float d3 = BlockIo.f16Lookup(src, o3 + blk) * d;
+            final ShortVector xe = ShortVector.fromArray(S16, xs, xb);
+            final ShortVector xodd = ShortVector.fromArray(S16, xs, xb + 16);
+            final ShortVector v0 = ShortVector.fromMemorySegment(S16, src, o0 + blk + 2, LE);
+            final IntVector p0 = v0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+                    .add(v0.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, d0), acc0);
+            final ShortVector v1 = ShortVector.fromMemorySegment(S16, src, o1 + blk + 2, LE);
+            final IntVector p1 = v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+                    .add(v1.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, d1), acc1);
+            final ShortVector v2 = ShortVector.fromMemorySegment(S16, src, o2 + blk + 2, LE);
+            final IntVector p2 = v2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+                    .add(v2.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, d2), acc2);
+            final ShortVector v3 = ShortVector.fromMemorySegment(S16, src, o3 + blk + 2, LE);
+            final IntVector p3 = v3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+                    .add(v3.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, d3), acc3);
         }
         out[outAt] = acc0.reduceLanes(VectorOperators.ADD);
         out[outAt + outStride] = acc1.reduceLanes(VectorOperators.ADD);
