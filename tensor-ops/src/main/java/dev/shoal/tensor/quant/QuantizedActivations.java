@@ -11,7 +11,8 @@ package dev.shoal.tensor.quant;
  * product, and sums of such products stay exact below 2^24); {@code scales[b*blocks + j]} is block j's d;
  * {@code sums} holds Q8_1's s per block, or Q8_K's 16-level sums (16 per block; their pairs, the 32-level sums the
  * K-quant kernels use, are in {@code subBlockSums}); {@code pairLevels} (Q8_0 and Q8_K) hold the levels as shorts, evens then
- * odds per 32, and {@code nibbleOffsets} (Q8_0 only) Q4_0's per-lane offsets, for the Q8_0, Q4_0 and Q4_K
+ * odds per 32, {@code blockPairLevels} (Q8_0 only) the same with each pair of blocks interleaved by quarters, and
+ * {@code nibbleOffsets} (Q8_0 only) Q4_0's per-lane offsets, for the Q8_0, Q4_0 and Q4_K
  * kernels' 16-bit integer paths; {@code dequantized} is q·d, for the batched path that multiplies dequantized
  * weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
  * caller's array.
