@@ -195,6 +195,10 @@ final class Q4_0Kernel implements QuantKernel {
      * accumulator; every partial sum is a multiple of 1/16 far below 2^24, so exact like the one-row kernel.
      * (1 GiB mat-vec, 1 core, 512-bit: 4.5 → 5.25 GB/s; from L2 6.1 → 6.9. Unsigned high nibbles, which need a
      * zero-extending conversion, were no faster at 512 bits and slower at 256.)
+     *
+     * <p>On 256-bit vectors it works in 16-bit integers instead, two blocks of a row per vector: see the comments in
+     * the body and {@link QuantizedActivations#blockPairLevelArray} (Zen 3, {@code KernelSpeedCheck Q4_0} median
+     * 3.8 → 4.2–5.2 GB/s against one block per 128-bit vector).
      */
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
