@@ -154,8 +154,8 @@ final class Q8_0Kernel implements QuantKernel {
     }
 
     /**
-     * {@link #dotQuantized} of two rows: the four-row kernel's body for two, where four exceed C2's budget (128-bit)
-     * or run slower (256-bit on Zen 3).
+     * {@link #dotQuantized} of two rows: the four-row kernel's body for two. {@link #dotQuantized4} runs two of these
+     * on 128-bit vectors, where four rows exceed C2's budget; 256-bit vectors take {@code dotQuantized4x16} instead.
      */
     @Override
     public void dotQuantized2(MemorySegment src, long offA, long offB, QuantizedActivations a, int row, int n,
