@@ -241,20 +241,22 @@ final class Q4_0Kernel implements QuantKernel {
                 final float dB1 = BlockIo.f16Lookup(src, offB + blk + BLOCK) * dq1;
                 final ShortVector vA = ShortVector.fromMemorySegment(S16, src, offA + blk + 2, LE)
                         .blend(ShortVector.fromMemorySegment(S16, src, offA + blk + 4, LE), second);
+                final IntVector wA = vA.reinterpretAsInts();
                 final IntVector pA = vA.and((short) 0xF).mul(x0)
-                        .add(vA.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(x1))
-                        .add(vA.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(x2))
-                        .add(vA.lanewise(VectorOperators.LSHR, 12).mul(x3))
+                        .add(wA.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
+                        .add(wA.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
+                        .add(wA.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
                 final FloatVector fA = (FloatVector) pA.convert(VectorOperators.I2F, 0);
                 accA = fA.fma(FloatVector.broadcast(F, dA0), accA);
                 accA2 = fA.fma(FloatVector.broadcast(F, dA1), accA2);
                 final ShortVector vB = ShortVector.fromMemorySegment(S16, src, offB + blk + 2, LE)
                         .blend(ShortVector.fromMemorySegment(S16, src, offB + blk + 4, LE), second);
+                final IntVector wB = vB.reinterpretAsInts();
                 final IntVector pB = vB.and((short) 0xF).mul(x0)
-                        .add(vB.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(x1))
-                        .add(vB.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(x2))
-                        .add(vB.lanewise(VectorOperators.LSHR, 12).mul(x3))
+                        .add(wB.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
+                        .add(wB.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
+                        .add(wB.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
                 final FloatVector fB = (FloatVector) pB.convert(VectorOperators.I2F, 0);
                 accB = fB.fma(FloatVector.broadcast(F, dB0), accB);
@@ -334,10 +336,14 @@ final class Q4_0Kernel implements QuantKernel {
      */
     private static IntVector nibbleSums(MemorySegment src, long at, short[] xs, short[] x8, int xb) {
         final ShortVector v = ShortVector.fromMemorySegment(S8, src, at + 2, LE);
+        final IntVector w = v.reinterpretAsInts();
         final IntVector p = v.and((short) 0xF).mul(ShortVector.fromArray(S8, xs, xb))
-                .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S8, xs, xb + 8)))
-                .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(ShortVector.fromArray(S8, xs, xb + 16)))
-                .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S8, xs, xb + 24)))
+                .add(w.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
+                        .mul(ShortVector.fromArray(S8, xs, xb + 8)))
+                .add(w.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
+                        .mul(ShortVector.fromArray(S8, xs, xb + 16)))
+                .add(w.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                        .mul(ShortVector.fromArray(S8, xs, xb + 24)))
                 .sub(ShortVector.fromArray(S8, x8, xb / 4))
                 .reinterpretAsInts();
         return p.mul(0x10001).lanewise(VectorOperators.ASHR, 16);

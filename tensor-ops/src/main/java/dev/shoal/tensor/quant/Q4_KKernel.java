@@ -407,13 +407,15 @@ final class Q4_KKernel implements QuantKernel {
             IntVector sum = IntVector.zero(I8);
             for (int r = 0; r < 4; r++) {
                 final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + QS + 32 * r, LE);
+                final IntVector w = v.reinterpretAsInts();
                 final int xr = xb + 64 * r;
                 final ShortVector lo = v.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xr))
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF)
+                        .add(w.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
                                 .mul(ShortVector.fromArray(S16, xs, xr + 16)));
-                final ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF)
+                final ShortVector hi = w.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
                         .mul(ShortVector.fromArray(S16, xs, xr + 32))
-                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S16, xs, xr + 48)));
+                        .add(w.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                                .mul(ShortVector.fromArray(S16, xs, xr + 48)));
                 sum = lo.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16)
                         .mul((int) (sc >>> (16 * r)) & 0xFF)
                         .add(hi.reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16)

@@ -293,25 +293,29 @@ final class Q8_0Kernel implements QuantKernel {
             final ShortVector xe = ShortVector.fromArray(S16, xs, xb);
             final ShortVector xodd = ShortVector.fromArray(S16, xs, xb + 16);
             final ShortVector v0 = ShortVector.fromMemorySegment(S16, src, o0 + blk + 2, LE);
-            final IntVector p0 = v0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+            final IntVector p0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
+                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
                     .add(v0.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
             acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d0), acc0);
             final ShortVector v1 = ShortVector.fromMemorySegment(S16, src, o1 + blk + 2, LE);
-            final IntVector p1 = v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+            final IntVector p1 = v1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
+                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
                     .add(v1.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
             acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d1), acc1);
             final ShortVector v2 = ShortVector.fromMemorySegment(S16, src, o2 + blk + 2, LE);
-            final IntVector p2 = v2.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+            final IntVector p2 = v2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
+                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
                     .add(v2.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d2), acc2);
             final ShortVector v3 = ShortVector.fromMemorySegment(S16, src, o3 + blk + 2, LE);
-            final IntVector p3 = v3.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(xe)
+            final IntVector p3 = v3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
+                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
                     .add(v3.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
             acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
