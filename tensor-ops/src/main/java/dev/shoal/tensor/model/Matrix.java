@@ -166,15 +166,28 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final int c = cols;
         final float[] x = a.dequantizedValues();
         final float[] tile = scratch(TILE_ROWS * c);
+        final int xStride = n > 1 ? a.offset(1) - a.offset(0) : 0;
+        final boolean panels = !WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS;
+        final float[] xt = panels ? panelScratch(((n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS) * Ops.PANEL_TOKENS * c)
+                : null;
+        final int panelCount = panels ? Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt) : 0;
+        final float[] tmp = panels ? PANEL_OUT.get() : null;
         for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
             final int rows = Math.min(TILE_ROWS, r1 - t0);
             for (int i = 0; i < rows; i++) {
                 k.dequantizeVector(d, offsetOf(t0 + i), tile, i * c, c);
             }
             // four rows (32 KiB at 2048 columns: L1) meet every input before the next four
-            final int xStride = n > 1 ? a.offset(1) - a.offset(0) : 0;
             int i = 0;
             for (; i + 4 <= rows; i += 4) {
+                if (panels) {
+                    for (int j = 0; j < panelCount; j++) {
+                        final int first = j * Ops.PANEL_TOKENS;
+                        Ops.panel4x2(tile, i * c, c, xt, first * c, c, out, t0 + i, outStride, first,
+                                Math.min(Ops.PANEL_TOKENS, n - first), tmp);
+                    }
+                    continue;
+                }
                 int b = 0;
                 if (WIDE_TILES) {
                     for (; b + 4 <= n; b += 4) {
@@ -212,6 +225,19 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     private static final int TILE_ROWS = 16;
 
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PANEL_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PANEL_OUT =
+            ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
+
+    /** This thread's buffer for the inputs laid out in panels ({@link Ops#transposeInputs}). */
+    private static float[] panelScratch(int n) {
+        float[] s = PANEL_SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            PANEL_SCRATCH.set(s);
+        }
+        return s;
+    }
 
     private static float[] scratch(int n) {
         float[] s = SCRATCH.get();

@@ -76,6 +76,97 @@ final class Ops {
         out[outOff + 3] = s3;
     }
 
+    /** Tokens per panel of {@link #panel4x2}: two float vectors. */
+    static final int PANEL_TOKENS = 2 * S.length();
+
+    /** Weight rows per call of {@link #panel4x2}. */
+    static final int PANEL_ROWS = 4;
+
+    /**
+     * Lays {@code count} inputs (input b at {@code x[xOff + b*xStride ..]}, {@code n} columns) out for
+     * {@link #panel4x2}: panel j holds inputs {@code PANEL_TOKENS*j ..} (two vectors' worth) of every column k at
+     * {@code xt[(j*n + k)*PANEL_TOKENS + t]}, so a panel is one contiguous stream of {@code n} two-vector rows;
+     * inputs past {@code count} are zeros. Returns the number of panels.
+     */
+    static int transposeInputs(float[] x, int xOff, int xStride, int count, int n, float[] xt) {
+        final int pt = PANEL_TOKENS;
+        final int panels = (count + pt - 1) / pt;
+        for (int j = 0; j < panels; j++) {
+            final int base = j * n * pt;
+            final int valid = Math.min(pt, count - j * pt);
+            for (int k = 0; k < n; k++) {
+                final int at = base + k * pt;
+                int src = xOff + j * pt * xStride + k;
+                for (int t = 0; t < valid; t++, src += xStride) {
+                    xt[at + t] = x[src];
+                }
+                for (int t = valid; t < pt; t++) {
+                    xt[at + t] = 0f;
+                }
+            }
+        }
+        return panels;
+    }
+
+    /**
+     * Four decoded weight rows against one panel of {@link #PANEL_TOKENS} inputs laid out by
+     * {@link #transposeInputs}, as an outer product per column: column k loads two input vectors (16 tokens on
+     * AVX2) and broadcasts four weights, for eight FMAs into eight accumulators (row r, token half h). Where
+     * {@link #dot4x2} loads six vectors per eight FMAs, all from L2 once four rows and two inputs outgrow L1, this
+     * reads 64 bytes of inputs and 16 of weights per eight FMAs, as sequential streams, and needs no horizontal
+     * sums ({@code TileSpeedCheck} on Zen 3, 12 rows: 38-48 → 58-68 GFLOP/s). Six rows (twelve accumulators and
+     * six broadcasts, which C2 hoists to the top of the body) spill on AVX2's 16 registers and ran at 43.
+     * Results go to {@code out[(token0 + t) * outStride + outOff + r]} for the panel's first {@code valid} tokens,
+     * through {@code tmp} (at least {@code PANEL_ROWS * PANEL_TOKENS} floats).
+     */
+    static void panel4x2(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out, int outOff,
+                         int outStride, int token0, int valid, float[] tmp) {
+        final int w1 = wOff + wStride;
+        final int w2 = w1 + wStride;
+        final int w3 = w2 + wStride;
+        final int l = S.length();
+        final int pt = 2 * l;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector b1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        FloatVector b3 = FloatVector.zero(S);
+        for (int k = 0; k < n; k++) {
+            final int at = xtOff + k * pt;
+            final FloatVector lo = FloatVector.fromArray(S, xt, at);
+            final FloatVector hi = FloatVector.fromArray(S, xt, at + l);
+            final FloatVector v0 = FloatVector.broadcast(S, w[wOff + k]);
+            a0 = lo.fma(v0, a0);
+            b0 = hi.fma(v0, b0);
+            final FloatVector v1 = FloatVector.broadcast(S, w[w1 + k]);
+            a1 = lo.fma(v1, a1);
+            b1 = hi.fma(v1, b1);
+            final FloatVector v2 = FloatVector.broadcast(S, w[w2 + k]);
+            a2 = lo.fma(v2, a2);
+            b2 = hi.fma(v2, b2);
+            final FloatVector v3 = FloatVector.broadcast(S, w[w3 + k]);
+            a3 = lo.fma(v3, a3);
+            b3 = hi.fma(v3, b3);
+        }
+        a0.intoArray(tmp, 0);
+        b0.intoArray(tmp, l);
+        a1.intoArray(tmp, pt);
+        b1.intoArray(tmp, pt + l);
+        a2.intoArray(tmp, 2 * pt);
+        b2.intoArray(tmp, 2 * pt + l);
+        a3.intoArray(tmp, 3 * pt);
+        b3.intoArray(tmp, 3 * pt + l);
+        for (int t = 0; t < valid; t++) {
+            final int o = (token0 + t) * outStride + outOff;
+            for (int r = 0; r < PANEL_ROWS; r++) {
+                out[o + r] = tmp[r * pt + t];
+            }
+        }
+    }
+
     /**
      * Eight dot products: four weight rows (as {@link #dot4}) each with two inputs at {@code xOff0} and
      * {@code xOff1}; results go to {@code out[out0 + i]} and {@code out[out1 + i]}. Six loads feed eight FMAs, and

@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link Matrix#multiplyBatch(QuantizedActivations, float[], int, int, int, int)} on every path: one input (rows in
  * pairs from the two halves of the range, odd counts leave one), a few inputs (a dot per row and input), many
  * inputs (decoded tiles of 16 rows, four rows and four inputs at a time on 512-bit vectors, then pairs and single
- * inputs, with leftover rows; Q4_1/Q5_1,
+ * inputs, with leftover rows; from 12 inputs on narrower vectors, panels of inputs laid out column-major, the last
+ * one part-filled at 12, 17 and 33 inputs; Q4_1/Q5_1,
  * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
  * ranges that start and end anywhere, and with float32 and quantized activations. Every output must match the
  * scalar reference dot of its row and input within float-summation rounding, and rows outside the range must be
@@ -43,7 +44,7 @@ class MatrixBatchTest {
         }
         Matrix m = new Matrix("test", k, data, rowBytes, 0, ROWS, 0, cols);
         ActivationType at = mode == ActivationMode.F32 ? ActivationType.F32 : k.activationType();
-        for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 11}) {
+        for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 16, 17, 33}) {
             float[] x = gaussian(rnd, n * cols);
             QuantizedActivations a = new QuantizedActivations(at, n, cols);
             a.quantize(x, cols, n, cols);

@@ -13,7 +13,7 @@ public final class TileSpeedCheck {
     public static void main(String[] args) {
         int c = args.length > 0 ? Integer.parseInt(args[0]) : 2048;
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 32;
-        int rows = 16;
+        int rows = 12;
         Random rnd = new Random(1);
         float[] tile = new float[rows * c];
         float[] x = new float[n * c];
@@ -30,7 +30,7 @@ public final class TileSpeedCheck {
                 ref[b * rows + r] = Ops.dot(tile, r * c, x, b * c, c);
             }
         }
-        for (String kernel : new String[] {"4x2", "4x4", "4x2", "4x4"}) {
+        for (String kernel : new String[] {"4x2", "4x16", "4x2", "4x16", "4x16+T"}) {
             long flops = 0;
             long t0 = System.nanoTime();
             long best = Long.MAX_VALUE;
@@ -49,7 +49,24 @@ public final class TileSpeedCheck {
         }
     }
 
+    private static float[] xt;
+    private static final float[] TMP = new float[256];
+
     private static void run(String kernel, float[] tile, int c, float[] x, int n, float[] out, int rows) {
+        if (kernel.startsWith("4x16")) {
+            int panels = (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS;
+            if (xt == null || kernel.endsWith("+T")) {
+                xt = new float[panels * Ops.PANEL_TOKENS * c];
+                Ops.transposeInputs(x, 0, c, n, c, xt);
+            }
+            for (int i = 0; i < rows; i += Ops.PANEL_ROWS) {
+                for (int j = 0; j < panels; j++) {
+                    Ops.panel4x2(tile, i * c, c, xt, j * Ops.PANEL_TOKENS * c, c, out, i, rows, j * Ops.PANEL_TOKENS,
+                            Math.min(Ops.PANEL_TOKENS, n - j * Ops.PANEL_TOKENS), TMP);
+                }
+            }
+            return;
+        }
         for (int i = 0; i < rows; i += 4) {
             int b = 0;
             switch (kernel) {
