@@ -81,17 +81,18 @@ final class Lanes {
     }
 
     /**
-     * Bytes shifted right by {@code n} within 16-bit lanes: x86 has no byte shifts, so a byte-lane shift costs a
-     * widen/shift/narrow. Each byte also receives the low {@code n} bits of its upper neighbour in its top bits;
-     * callers mask those off.
+     * Bytes shifted right by {@code n} within 32-bit lanes: x86 has no byte shifts, so a byte-lane shift costs a
+     * widen/shift/narrow, and C2 gives 16-bit shifts a register count moved in afresh each time but int shifts an
+     * immediate. Each byte also receives the low {@code n} bits of its upper neighbour in its top bits; callers
+     * mask those off.
      */
     static ByteVector shr(ByteVector v, int n) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, n).reinterpretAsBytes();
     }
 
-    /** Bytes shifted left by {@code n} within 16-bit lanes; the bottom {@code n} bits of each byte are junk. */
+    /** Bytes shifted left by {@code n} within 32-bit lanes; the bottom {@code n} bits of each byte are junk. */
     static ByteVector shl(ByteVector v, int n) {
-        return v.reinterpretAsShorts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, n).reinterpretAsBytes();
     }
 
     /** Mask of the lanes {@code i} of a group for which bit {@code i} of {@code bits} is set. */
