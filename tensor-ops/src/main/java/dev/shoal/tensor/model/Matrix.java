@@ -78,7 +78,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             return;
         }
         // Several inputs: unpack each row once to floats, then n float dot products from L1.
-        float[] row = scratch(c);
+        float[] row = scratch(SCRATCH, c);
         for (int r = r0; r < r1; r++) {
             k.dequantizeVector(d, offsetOf(r), row, 0, c);
             for (int b = 0; b < n; b++) {
@@ -155,8 +155,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * Prefill: rows are decoded {@link #TILE_ROWS} at a time into a float tile (this thread's scratch, in L1/L2),
      * then every four inputs meet four rows of the tile through {@link Ops#dot4x4} (on 512-bit vectors, see
      * {@link #WIDE_TILES}), which loads each input vector once per four rows and each row vector once per four
-     * inputs; the rest go in pairs ({@link Ops#dot4x2}, each row vector once per two inputs) and alone. The weights stream from memory once per call,
-     * whatever {@code n} is. Inputs are the quantized activations' values q·d (or the floats for F32), so the
+     * inputs; the rest go in pairs ({@link Ops#dot4x2}, each row vector once per two inputs) and alone. On
+     * narrower vectors, from 12 inputs on, the inputs are laid out once per call in column-major panels
+     * ({@link Ops#transposeInputs}) and every four tile rows meet each panel as an outer product
+     * ({@link Ops#panel4x2}). The weights stream from memory once per call, whatever {@code n} is. Inputs are the quantized activations' values q·d (or the floats for F32), so the
      * result is the quantized-activation product up to float rounding; the multiply-adds run as float FMAs, 8-16
      * per instruction, where the Vector API offers no int8 dot-product instruction to do better.
      */
@@ -165,11 +167,11 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final MemorySegment d = data;
         final int c = cols;
         final float[] x = a.dequantizedValues();
-        final float[] tile = scratch(TILE_ROWS * c);
+        final float[] tile = scratch(SCRATCH, TILE_ROWS * c);
         final int xStride = n > 1 ? a.offset(1) - a.offset(0) : 0;
         final boolean panels = !WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS;
-        final float[] xt = panels ? panelScratch(((n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS) * Ops.PANEL_TOKENS * c)
-                : null;
+        final int padded = (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS * Ops.PANEL_TOKENS;
+        final float[] xt = panels ? scratch(PANEL_SCRATCH, padded * c) : null;
         final int panelCount = panels ? Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt) : 0;
         final float[] tmp = panels ? PANEL_OUT.get() : null;
         for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
@@ -224,26 +226,19 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     /** Rows per decoded tile: 16 rows of 2048 floats is 128 KiB, 16 of 8192 is 512 KiB, both L2-resident. */
     private static final int TILE_ROWS = 16;
 
+    /** This thread's decoded tile. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** This thread's inputs laid out in panels ({@link Ops#transposeInputs}). */
     private static final ThreadLocal<float[]> PANEL_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PANEL_OUT =
             ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
 
-    /** This thread's buffer for the inputs laid out in panels ({@link Ops#transposeInputs}). */
-    private static float[] panelScratch(int n) {
-        float[] s = PANEL_SCRATCH.get();
+    /** This thread's buffer in {@code buffer}, grown to at least {@code n} floats (once per size, not per call). */
+    private static float[] scratch(ThreadLocal<float[]> buffer, int n) {
+        float[] s = buffer.get();
         if (s.length < n) {
             s = new float[n];
-            PANEL_SCRATCH.set(s);
-        }
-        return s;
-    }
-
-    private static float[] scratch(int n) {
-        float[] s = SCRATCH.get();
-        if (s.length < n) {
-            s = new float[n];
-            SCRATCH.set(s);
+            buffer.set(s);
         }
         return s;
     }
