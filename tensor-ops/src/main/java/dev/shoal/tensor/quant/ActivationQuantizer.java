@@ -32,6 +32,7 @@ final class ActivationQuantizer {
         final float[] sums = a.sumArray();
         final short[] pairs = a.pairLevelArray();
         final short[] blockPairs = a.blockPairLevelArray();
+        final short[] shorts = a.shortLevelArray();
         final int out = row * a.maxCols();
         final int blocks = row * a.blocksPerRow();
         for (int j = 0; j < n / 32; j++) {
@@ -55,6 +56,9 @@ final class ActivationQuantizer {
                 if (pairs != null) {
                     final int p = (i >> 1) + 16 * (i & 1);
                     pairs[out + 32 * j + p] = (short) q;
+                    if (shorts != null) {
+                        shorts[out + 32 * j + i] = (short) q;
+                    }
                     blockPairs[pairBase + quarterStride * (p >> 3) + (p & 7)] = (short) q;
                 }
                 dq[out + 32 * j + i] = q * dh;

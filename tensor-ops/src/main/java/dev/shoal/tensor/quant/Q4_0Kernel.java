@@ -332,7 +332,7 @@ final class Q4_0Kernel implements QuantKernel {
      * reference bit for bit), |·| ≤ 4·15·127 + 4·8·127 &lt; 2^15. Read as 4 ints, lane i = hi·2^16 + lo
      * (lo unsigned); times 2^16+1 that is (lo + hi)·2^16 + lo modulo 2^32, whose upper half read signed is the two
      * lanes' sum (congruent modulo 2^16, and |·| ≤ 2·4·8·127 &lt; 2^15): a multiply and a shift where separating the
-     * halves takes three shifts and an add. (Not in Q8_0's {@code pairSums}: two of its lanes can sum past 2^15.)
+     * halves takes three shifts and an add. (Not in Q8_0's {@code widenedSums}: two of its lanes can sum past 2^15.)
      * On Zen 3 the kernel ran at 3.8–5.2 GB/s where widening nibbles to floats ran at 2.4–2.5
      * ({@code KernelSpeedCheck Q4_0}, median); with the −8 per nibble, 3.3–4.0.
      */

@@ -21,12 +21,13 @@ final class Q8_0Kernel implements QuantKernel {
     private static final int QK = 32;
     private static final int BLOCK = 34;
     /**
-     * Decode in 16-bit integers ({@link #pairSums}) where vectors are 256 bits: a block's 32 bytes are one 16-short
-     * vector there. 512-bit and 128-bit vectors keep the float path: no machine of either width was at hand to
+     * Decode in 16-bit integers ({@link #widenedSums}) where vectors are 256 bits: a block's two 16-byte halves widen
+     * to 16 shorts each. 512-bit and 128-bit vectors keep the float path: no machine of either width was at hand to
      * measure this one against it (KernelAgreementTest still runs it there, in a child JVM forced to 256 bits).
      */
     private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
     @Override
     public GgmlType type() {
@@ -121,14 +122,14 @@ final class Q8_0Kernel implements QuantKernel {
     public float dotQuantized(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
         if (INT16) {
-            final short[] xs = a.pairLevelArray();
+            final short[] xs = a.shortLevelArray();
             final float[] dx = a.scaleArray();
             final int xo = a.offset(row);
             final int so = row * a.blocksPerRow();
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < n / QK; b++) {
                 final long at = offset + (long) BLOCK * b;
-                acc = ((FloatVector) pairSums(src, at, xs, xo + QK * b).convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) widenedSums(src, at, xs, xo + QK * b).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -162,7 +163,7 @@ final class Q8_0Kernel implements QuantKernel {
                               float[] out, int outA, int outB) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
         if (INT16) {
-            final short[] xs = a.pairLevelArray();
+            final short[] xs = a.shortLevelArray();
             final float[] dx = a.scaleArray();
             final int xo = a.offset(row);
             final int so = row * a.blocksPerRow();
@@ -172,9 +173,9 @@ final class Q8_0Kernel implements QuantKernel {
                 final long blk = (long) BLOCK * b;
                 final int xb = xo + QK * b;
                 final float d = dx[so + b];
-                accA = ((FloatVector) pairSums(src, offA + blk, xs, xb).convert(VectorOperators.I2F, 0))
+                accA = ((FloatVector) widenedSums(src, offA + blk, xs, xb).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
-                accB = ((FloatVector) pairSums(src, offB + blk, xs, xb).convert(VectorOperators.I2F, 0))
+                accB = ((FloatVector) widenedSums(src, offB + blk, xs, xb).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
             }
             out[outA] = accA.reduceLanes(VectorOperators.ADD);
@@ -259,18 +260,21 @@ final class Q8_0Kernel implements QuantKernel {
     }
 
     /**
-     * {@link #dotQuantized4} in 16-bit integers (256-bit vectors): {@link #pairSums}' body for four rows in one loop,
-     * written out (a helper returning a vector is boxed once C2 runs out of inlining budget), with the four weight
-     * scales looked up first for the same reason (C2 inlines in bytecode order, and past its node budget even
+     * {@link #dotQuantized4} in 16-bit integers (256-bit vectors): {@link #widenedSums}' body for four rows in one
+     * loop, written out (a helper returning a vector is boxed once C2 runs out of inlining budget), with the four
+     * weight scales looked up first for the same reason (C2 inlines in bytecode order, and past its node budget even
      * {@link BlockIo#f16Lookup} stays a call). Four rows from the matrix's four quarters keep four memory streams
      * going. On Zen 3 it replaced two calls of {@link #dotQuantized2}'s pair body (1B Q8_0 decode, alternating runs:
-     * one core 5.2-5.6 → 6.0-7.2 tok/s, two 9.2-10.1 → 11.0-11.3; {@code KernelSpeedCheck} median 7.8 → 9.2 GB/s;
-     * the float four-row body had been slower than pairs here).
+     * one core 5.2-5.6 → 6.0-7.2 tok/s, two 9.2-10.1 → 11.0-11.3). Its loop is 94 instructions with the four
+     * accumulators in registers; the even/odd body it replaced in session 14 (a block read as 16 shorts, each byte
+     * sign-extended by shifts, which C2 emits with their count moved into a vector register every time) was 120,
+     * with the accumulators spilled to the stack: one core 7.3 → 7.7 tok/s, two 12.2 → 12.9 (medians of 6 and 4
+     * alternating runs).
      */
     private static void dotQuantized4x16(MemorySegment src, long offset, long stride, QuantizedActivations a, int row,
                                          int n, float[] out, int outAt, int outStride) {
         BlockIo.checkBlocks(GgmlType.Q8_0, n);
-        final short[] xs = a.pairLevelArray();
+        final short[] xs = a.shortLevelArray();
         final float[] dx = a.scaleArray();
         final int xo = a.offset(row);
         final int so = row * a.blocksPerRow();
@@ -290,33 +294,33 @@ final class Q8_0Kernel implements QuantKernel {
             final float d1 = BlockIo.f16Lookup(src, o1 + blk) * d;
             final float d2 = BlockIo.f16Lookup(src, o2 + blk) * d;
             final float d3 = BlockIo.f16Lookup(src, o3 + blk) * d;
-            final ShortVector xe = ShortVector.fromArray(S16, xs, xb);
-            final ShortVector xodd = ShortVector.fromArray(S16, xs, xb + 16);
-            final ShortVector v0 = ShortVector.fromMemorySegment(S16, src, o0 + blk + 2, LE);
-            final IntVector p0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
-                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
-                    .add(v0.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            final ShortVector xl = ShortVector.fromArray(S16, xs, xb);
+            final ShortVector xh = ShortVector.fromArray(S16, xs, xb + 16);
+            final IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o0 + blk + 2, LE)
+                    .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o0 + blk + 18, LE)
+                            .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d0), acc0);
-            final ShortVector v1 = ShortVector.fromMemorySegment(S16, src, o1 + blk + 2, LE);
-            final IntVector p1 = v1.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
-                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
-                    .add(v1.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            final IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o1 + blk + 2, LE)
+                    .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o1 + blk + 18, LE)
+                            .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d1), acc1);
-            final ShortVector v2 = ShortVector.fromMemorySegment(S16, src, o2 + blk + 2, LE);
-            final IntVector p2 = v2.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
-                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
-                    .add(v2.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            final IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o2 + blk + 2, LE)
+                    .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o2 + blk + 18, LE)
+                            .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d2), acc2);
-            final ShortVector v3 = ShortVector.fromMemorySegment(S16, src, o3 + blk + 2, LE);
-            final IntVector p3 = v3.reinterpretAsInts().lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts()
-                    .lanewise(VectorOperators.ASHR, 8).mul(xe)
-                    .add(v3.lanewise(VectorOperators.ASHR, 8).mul(xodd)).reinterpretAsInts();
+            final IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o3 + blk + 2, LE)
+                    .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o3 + blk + 18, LE)
+                            .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d3), acc3);
@@ -345,19 +349,19 @@ final class Q8_0Kernel implements QuantKernel {
     }
 
     /**
-     * Σq·x of one block as 8 int lanes, in 16-bit integer arithmetic, 256-bit vectors only. The block's 32 bytes are
-     * read as 16 shorts; shifts sign-extend the low byte (weight 2j) and the high byte (weight 2j+1) of lane j, which
-     * multiply the block's even and odd activation levels ({@link QuantizedActivations#pairLevelArray}); lane j of
-     * their sum is q[2j]x[2j] + q[2j+1]x[2j+1], |·| ≤ 2·128·127 &lt; 2^15. Read as 8 ints, each holds two such sums,
-     * which two more shifts separate and add. No widening shuffles and no int-to-float conversion per 8 weights: on
-     * Zen 3 {@code KernelSpeedCheck Q8_0} (quantized, row pairs) went from 6.2–6.6 to 8.5–9.0 GB/s median with it.
+     * Σq·x of one block as 8 int lanes, in 16-bit integer arithmetic, 256-bit vectors only. The block's two 16-byte
+     * halves widen to 16 shorts each ({@code vpmovsxbw}) and multiply the block's levels as shorts
+     * ({@link QuantizedActivations#shortLevelArray}); lane j of the 16-bit sum is q[j]x[j] + q[j+16]x[j+16],
+     * |·| ≤ 2·128·127 &lt; 2^15. Read as 8 ints, each holds two such sums, which two more shifts separate and add. No
+     * int-to-float conversion per 8 weights, and every shift has an immediate count (C2 gives 16-bit shifts theirs
+     * through a vector register).
      */
-    private static IntVector pairSums(MemorySegment src, long at, short[] xs, int xb) {
-        final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + 2, LE);
-        final ShortVector even = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
-        final ShortVector odd = v.lanewise(VectorOperators.ASHR, 8);
-        final IntVector p = even.mul(ShortVector.fromArray(S16, xs, xb))
-                .add(odd.mul(ShortVector.fromArray(S16, xs, xb + 16))).reinterpretAsInts();
+    private static IntVector widenedSums(MemorySegment src, long at, short[] xs, int xb) {
+        final IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B16, src, at + 2, LE)
+                .convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, xs, xb))
+                .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, at + 18, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0)).mul(ShortVector.fromArray(S16, xs, xb + 16)))
+                .reinterpretAsInts();
         return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                 .add(p.lanewise(VectorOperators.ASHR, 16));
     }

@@ -10,11 +10,11 @@ package dev.shoal.tensor.quant;
  * floats because a float FMA does 8–16 multiply-adds per instruction where the Vector API has no int8 dot
  * product, and sums of such products stay exact below 2^24); {@code scales[b*blocks + j]} is block j's d;
  * {@code sums} holds Q8_1's s per block, or Q8_K's 16-level sums (16 per block; their pairs, the 32-level sums the
- * K-quant kernels use, are in {@code subBlockSums}); {@code pairLevels} (Q8_0 and Q8_K) hold the levels as shorts, evens then
- * odds per 32, {@code blockPairLevels} (Q8_0 only) the same with each pair of blocks interleaved by quarters, and
- * {@code nibbleOffsets} (Q8_0 only) Q4_0's per-lane offsets, for the Q8_0, Q4_0 and Q4_K
- * kernels' 16-bit integer paths; {@code dequantized} is q·d, for the batched path that multiplies dequantized
- * weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
+ * K-quant kernels use, are in {@code subBlockSums}); {@code shortLevels} (Q8_0 only) hold the levels as shorts,
+ * {@code pairLevels} (Q8_0 and Q8_K) the same evens then odds per 32, {@code blockPairLevels} (Q8_0 only) those
+ * with each pair of blocks interleaved by quarters, and {@code nibbleOffsets} (Q8_0 only) Q4_0's per-lane offsets,
+ * for the Q8_0, Q4_0 and Q4_K kernels' 16-bit integer paths; {@code dequantized} is q·d, for the batched path that
+ * multiplies dequantized weight tiles. For {@link ActivationType#F32} nothing is copied: {@link #values()} is the
  * caller's array.
  */
 public final class QuantizedActivations {
@@ -31,6 +31,7 @@ public final class QuantizedActivations {
     private final short[] pairLevels;
     private final short[] nibbleOffsets;
     private final short[] blockPairLevels;
+    private final short[] shortLevels;
     private float[] source;
     private int sourceStride;
 
@@ -57,6 +58,7 @@ public final class QuantizedActivations {
                 ? new short[maxRows * maxCols] : null;
         this.nibbleOffsets = type == ActivationType.Q8_0 ? new short[maxRows * maxCols / 4] : null;
         this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
+        this.shortLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
     }
 
     public ActivationType type() {
@@ -142,11 +144,9 @@ public final class QuantizedActivations {
 
     /**
      * Q8_0 and Q8_K: the levels again as shorts, each run of 32 (a Q8_0 block; a K-quant sub-block) as its 16
-     * even-indexed levels then its 16 odd-indexed ones, at the same offsets as {@link #values()}: the Q8_0 kernel's
-     * 16-bit path multiplies a block's bytes, read as 16 shorts (an even-indexed weight in the low byte, the next
-     * odd one in the high byte), with these two halves; the Q4_0 kernel's takes elements 2k, 2k+16, 2k+1, 2k+17
-     * from one short of packed nibbles, which are the four 8-short quarters of the same layout; the Q4_K kernel's
-     * takes the even and odd elements of two sub-blocks from one short of packed nibbles.
+     * even-indexed levels then its 16 odd-indexed ones, at the same offsets as {@link #values()}: the Q4_0 kernel's
+     * 16-bit path takes elements 2k, 2k+16, 2k+1, 2k+17 from one short of packed nibbles, which are the four 8-short
+     * quarters of the same layout; the Q4_K kernel's takes the even and odd elements of two sub-blocks from one short of packed nibbles.
      */
     short[] pairLevelArray() {
         return pairLevels;
@@ -169,6 +169,14 @@ public final class QuantizedActivations {
      */
     short[] blockPairLevelArray() {
         return blockPairLevels;
+    }
+
+    /**
+     * Q8_0: the levels as shorts in their natural order, at the same offsets as {@link #values()}: the Q8_0 kernel's
+     * 16-bit path widens each 16-byte half of a weight block to 16 shorts and multiplies them with these.
+     */
+    short[] shortLevelArray() {
+        return shortLevels;
     }
 
     float[] dequantizedArray() {

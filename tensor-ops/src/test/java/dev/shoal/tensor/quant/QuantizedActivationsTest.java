@@ -35,6 +35,32 @@ class QuantizedActivationsTest {
     }
 
     @Test
+    void q8_0ShouldHoldEveryRowsLevelsAsShortsAndAsEvenOddPairsAtTheSameOffsets() {
+        final int rows = 3;
+        final int cols = 96;
+        final float[] x = new float[rows * cols];
+        final SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        final QuantizedActivations a = new QuantizedActivations(ActivationType.Q8_0, 4, cols);
+        a.quantize(x, cols, rows, cols);
+        final float[] q = a.values();
+        final short[] natural = a.shortLevelArray();
+        final short[] pairs = a.pairLevelArray();
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < cols; i++) {
+                final int at = a.offset(r) + i;
+                assertEquals((int) q[at], natural[at], "row " + r + " level " + i + " as a short");
+                final int block = a.offset(r) + 32 * (i / 32);
+                final int k = i % 32;
+                assertEquals((int) q[at], pairs[block + (k >> 1) + 16 * (k & 1)],
+                        "row " + r + " level " + i + " paired");
+            }
+        }
+    }
+
+    @Test
     void q8_0ShouldStoreItsScaleRoundedToF16AndUse127OverAmaxNotItsReciprocal() {
         float[] x = new float[32];
         x[0] = 1f;
