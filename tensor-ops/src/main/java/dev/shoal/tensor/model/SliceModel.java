@@ -328,7 +328,7 @@ public final class SliceModel implements StepModel {
         final int rows = out.rows();
         xbIn.invalidate(wanted);
         matmulTask.set(out, xbIn.get(typeFor(out)), packedLogits, rows, wanted);
-        pool.run(rows, matmulTask);
+        runMatmul(rows, wanted);
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
                 System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
@@ -340,7 +340,20 @@ public final class SliceModel implements StepModel {
     /** {@code out[b] = m · in[b]} for every batch row, rows of {@code m} split over the worker pool. */
     private void matmul(Matrix m, InputActivations in, float[] out, int outStride) {
         matmulTask.set(m, in.get(typeFor(m)), out, outStride, n);
-        pool.run(m.rows(), matmulTask);
+        runMatmul(m.rows(), n);
+    }
+
+    /**
+     * Decode-shaped products (fewer inputs than {@link Matrix#TILE_FROM_BATCH}, each row streamed once per input)
+     * take shared chunks, so the threads finish together; tiled prefill keeps pinned halves, which lay their
+     * inputs out once per thread ({@link WorkerPool#runShared} has the figures).
+     */
+    private void runMatmul(int rows, int inputs) {
+        if (inputs < Matrix.TILE_FROM_BATCH) {
+            pool.runShared(rows, matmulTask);
+        } else {
+            pool.run(rows, matmulTask);
+        }
     }
 
     /** One matmul's arguments, set before each {@link WorkerPool#run}; each worker takes its own row range. */
