@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.shoal.membership.testkit.Await;
 import dev.shoal.membership.testkit.TestNodes;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -44,6 +45,9 @@ class MembershipTest {
             assertEquals("solo", MBS.getAttribute(name, "NodeName"));
             assertEquals(List.of("solo " + self + " Up roles=[dc-default]"),
                     List.of((String[]) MBS.getAttribute(name, "Members")));
+            // the cluster's read view takes membership and leader events one at a time: the member can be Up a
+            // moment before the leader is set
+            Await.until(Duration.ofSeconds(15), () -> !leader(name).isEmpty(), () -> "no leader in " + name);
             assertEquals("solo " + self, MBS.getAttribute(name, "Leader"));
             assertEquals(0, ((String[]) MBS.getAttribute(name, "Placements")).length);
             assertEquals(0.0, MBS.getAttribute(name, "TokensPerSecond"));
@@ -113,5 +117,13 @@ class MembershipTest {
                 e.getMessage());
         assertEquals(40000, DataPort.resolve(TestNodes.settings(
                 ConfigFactory.parseMap(Map.of("shoal.cluster.data-port", 40000))).cluster()));
+    }
+
+    private static String leader(final ObjectName name) {
+        try {
+            return (String) MBS.getAttribute(name, "Leader");
+        } catch (javax.management.JMException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

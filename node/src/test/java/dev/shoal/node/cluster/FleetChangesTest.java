@@ -92,7 +92,9 @@ class FleetChangesTest {
                 shoal.engine { threads = 1, context-length = 512, max-batch = 4 }
                 shoal.memory.budget = "2 GiB"
                 shoal.models.keep-alive = 6 s
-                shoal.cluster.peer-timeout = 2 s
+                # a killed node is found by its lost links (3 s image liveness), not by this timeout, which only
+                # bounds how long a live node may stall: 2 s was too short for four node JVMs on two cores
+                shoal.cluster.peer-timeout = 5 s
                 shoal.placement { mode = pipeline, load-timeout = 60 s, settle-timeout = 15 s
                   models {
                     late { mode = hybrid, max-nodes = 4 }
