@@ -48,7 +48,7 @@ class MembershipTest {
             // the cluster's read view takes membership and leader events one at a time: the member can be Up a
             // moment before the leader is set
             Await.until(Duration.ofSeconds(15), () -> !leader(name).isEmpty(), () -> "no leader in " + name);
-            assertEquals("solo " + self, MBS.getAttribute(name, "Leader"));
+            assertEquals("solo " + self, leader(name));
             assertEquals(0, ((String[]) MBS.getAttribute(name, "Placements")).length);
             assertEquals(0.0, MBS.getAttribute(name, "TokensPerSecond"));
 

@@ -158,9 +158,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * inputs; the rest go in pairs ({@link Ops#dot4x2}, each row vector once per two inputs) and alone. On
      * narrower vectors, from 12 inputs on, the inputs are laid out once per call in column-major panels
      * ({@link Ops#transposeInputs}) and every four tile rows meet each panel as an outer product
-     * ({@link Ops#panel4x2}). The weights stream from memory once per call, whatever {@code n} is. Inputs are the quantized activations' values q·d (or the floats for F32), so the
-     * result is the quantized-activation product up to float rounding; the multiply-adds run as float FMAs, 8-16
-     * per instruction, where the Vector API offers no int8 dot-product instruction to do better.
+     * ({@link Ops#panel4x2}). The weights stream from memory once per call, whatever {@code n} is. Inputs are the
+     * quantized activations' values q·d (or the floats for F32), so the result is the quantized-activation product
+     * up to float rounding; the multiply-adds run as float FMAs, 8-16 per instruction, where the Vector API offers
+     * no int8 dot-product instruction to do better.
      */
     private void multiplyTiled(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
         final QuantKernel k = kernel;

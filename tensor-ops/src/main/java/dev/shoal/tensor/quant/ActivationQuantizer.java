@@ -56,9 +56,7 @@ final class ActivationQuantizer {
                 if (pairs != null) {
                     final int p = (i >> 1) + 16 * (i & 1);
                     pairs[out + 32 * j + p] = (short) q;
-                    if (shorts != null) {
-                        shorts[out + 32 * j + i] = (short) q;
-                    }
+                    shorts[out + 32 * j + i] = (short) q;
                     blockPairs[pairBase + quarterStride * (p >> 3) + (p & 7)] = (short) q;
                 }
                 dq[out + 32 * j + i] = q * dh;

@@ -331,8 +331,8 @@ final class Q4_0Kernel implements QuantKernel {
      * 256-bit vectors only, where the Q8_0 activations carry their 16-bit layouts. The 16 packed bytes are read as 8
      * shorts: lane k holds bytes 2k and 2k+1, so three shifts (of the vector read as ints: C2 gives int shifts an
      * immediate count, 16-bit ones a register count loaded each time) and a mask per short give elements 2k, 2k+16,
-     * 2k+1 and 2k+17 —
-     * the halves of the block's even levels and of its odd ones in {@link QuantizedActivations#pairLevelArray}.
+     * 2k+1 and 2k+17 — the halves of the block's even levels and of its odd ones in
+     * {@link QuantizedActivations#pairLevelArray}.
      * The −8 of those four comes off lane k at once ({@link QuantizedActivations#nibbleOffsetArray}), so each lane
      * holds exactly what subtracting per nibble would give (a block with one non-zero level matches the scalar
      * reference bit for bit), |·| ≤ 4·15·127 + 4·8·127 &lt; 2^15. Read as 4 ints, lane i = hi·2^16 + lo

@@ -146,7 +146,8 @@ public final class QuantizedActivations {
      * Q8_0 and Q8_K: the levels again as shorts, each run of 32 (a Q8_0 block; a K-quant sub-block) as its 16
      * even-indexed levels then its 16 odd-indexed ones, at the same offsets as {@link #values()}: the Q4_0 kernel's
      * 16-bit path takes elements 2k, 2k+16, 2k+1, 2k+17 from one short of packed nibbles, which are the four 8-short
-     * quarters of the same layout; the Q4_K kernel's takes the even and odd elements of two sub-blocks from one short of packed nibbles.
+     * quarters of the same layout; the Q4_K kernel's takes the even and odd elements of two sub-blocks from one
+     * short of packed nibbles.
      */
     short[] pairLevelArray() {
         return pairLevels;
