@@ -230,7 +230,7 @@ final class Q4_0Kernel implements QuantKernel {
             final int xo4 = xo / 4;
             for (int pair = 0; pair < pairs; pair++) {
                 final int b = 2 * pair;
-                final long blk = (long) BLOCK * b;
+                final long blk = (2L * BLOCK) * pair;
                 final int xb = xo + QK * b;
                 final ShortVector x0 = ShortVector.fromArray(S16, xq, xb);
                 final ShortVector x1 = ShortVector.fromArray(S16, xq, xb + 16);
