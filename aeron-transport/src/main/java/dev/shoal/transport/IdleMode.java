@@ -40,11 +40,18 @@ public enum IdleMode {
      * publisher limits and heartbeats going. A spinning or yielding driver there takes time from the compute
      * threads on the same cores: tensor ×2 over IPC went from 1.52–1.53× to 1.70–1.77× one node with this mode
      * (docs/BENCHMARKS.md). Over UDP it would add up to a millisecond to every message.
+     *
+     * <p>10 ms, not 1: each wake-up pre-empts one rank's compute thread, and in the lockstep the other rank waits
+     * for it. On the 2-core Zen 3 machine a 1 ms driver took 2.8 % of a core during a tensor ×2 decode, and 10 ms
+     * parks raised the two nodes from 12.4–13.0 to 12.7–16.2 tok/s (four alternating pairs, medians 12.8 → 14.4).
+     * The publisher limits the driver advances then move every 10 ms: IPC publications may run half a term (2 MiB,
+     * {@link EmbeddedDriver#TERM_LENGTH}) ahead of their readers, which a decode step (33 exchanges of 8 KiB per
+     * token) never nears; prompt chunks of 8 tokens send 64 KiB per exchange.
      */
     SLEEPING;
 
     private static final long BUSY_WINDOW_MS = 20;
-    private static final long SLEEP_MS = 1;
+    private static final long SLEEP_MS = 10;
 
     private static final long MAX_SPINS = 20;
     private static final long MAX_YIELDS = 50;
