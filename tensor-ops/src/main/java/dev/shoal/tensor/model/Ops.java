@@ -1,6 +1,7 @@
 package dev.shoal.tensor.model;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -370,29 +371,101 @@ final class Ops {
         }
     }
 
-    /** In-place softmax over {@code x[off, off+n)}. */
+    /**
+     * In-place softmax over {@code x[off, off+n)}, with {@link #exp}: the scores of one attention head, so a token's
+     * cost grows with its position (32 heads × 16 layers × the context on a 1B model).
+     */
     static void softmax(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+        final FloatVector m = FloatVector.broadcast(S, max);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            final FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m));
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            final float e = exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) {
+        final float inv = (float) (1.0 / sum);
+        for (i = 0; i < n; i++) {
             x[off + i] *= inv;
         }
     }
 
-    /** SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]}. */
+    /**
+     * SwiGLU: {@code gate[i] = silu(gate[i]) * up[i]} with {@link #exp}, eight or sixteen lanes at a time; the
+     * remainder takes the scalar twin, which gives the same bits, so no element's value depends on where a slice's
+     * columns start.
+     */
     static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            final FloatVector g = FloatVector.fromArray(S, gate, i);
+            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
+        for (; i < n; i++) {
+            final float g = gate[i];
+            gate[i] = g / (1f + exp(-g)) * up[i];
+        }
+    }
+
+    // e^x = 2^k · e^r with k = round(x·log2 e) and r = x − k·ln 2 (ln 2 in two parts, so r keeps its low bits), e^r
+    // by a degree-7 polynomial on |r| ≤ ln2/2 (the Cephes expf coefficients; ≤ 2 ulp against Math.exp, ExpTest), 2^k
+    // written into the exponent bits. k is rounded by adding and subtracting 1.5·2^23, which leaves the nearest
+    // integer in a float. Inputs are clamped to [−87, 88] so 2^k stays a normal float: below −87 gives ~1.6e-38
+    // instead of a smaller number or 0 (a vanishing softmax weight or silu of a large input either way).
+    private static final float EXP_MIN = -87f;
+    private static final float EXP_MAX = 88f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f;
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    /**
+     * e^x lane by lane, in plain vector arithmetic: the Vector API's EXP calls a native math library where the JDK
+     * has one for the CPU and otherwise falls back to boxing each lane; this allocates nothing anywhere. Bit-identical
+     * to {@link #exp(float)}.
+     */
+    static FloatVector exp(FloatVector x) {
+        final FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
+        final FloatVector k = c.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND)).sub(ROUND);
+        final FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_LO), k.fma(FloatVector.broadcast(S, -LN2_HI), c));
+        FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1));
+        p = p.fma(r, FloatVector.broadcast(S, P2));
+        p = p.fma(r, FloatVector.broadcast(S, P3));
+        p = p.fma(r, FloatVector.broadcast(S, P4));
+        p = p.fma(r, FloatVector.broadcast(S, P5));
+        p = p.fma(r.mul(r), r).add(1f);
+        final FloatVector scale = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
+    /** {@link #exp(FloatVector)} for one value, operation for operation. */
+    static float exp(float x) {
+        final float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        final float k = Math.fma(c, LOG2E, ROUND) - ROUND;
+        final float r = Math.fma(k, -LN2_LO, Math.fma(k, -LN2_HI, c));
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        p = Math.fma(p, r * r, r) + 1f;
+        return p * Float.intBitsToFloat(((int) k + 127) << 23);
     }
 }
