@@ -42,9 +42,10 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
     private final StepDescriptor descriptor;
     private final SlotCaches slots;
     private final TransportSettings settings;
+    /** Rows per step ({@link StepRows}), at least the slots. */
     private final int maxBatch;
     private final int vocab;
-    private final float[][] logits; // [maxBatch][vocab] with several stages; empty with one
+    private final float[][] logits; // [rows][vocab] with several stages; empty with one
 
     private long sequence;
     private RuntimeException failure;
@@ -54,24 +55,26 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
      * @param aeron   a client of this node's media driver (not closed here)
      * @param weights position 0's slice, loaded (and compacted) by the caller, who owns their memory
      * @param pool    the forward pass's worker threads (not closed here)
+     * @param maxBatch the sequence slots; a step may carry more rows than that ({@link StepRows}: prompt chunks)
      */
     public DistributedStepModel(final Aeron aeron, final InstanceWiring wiring, final SliceWeights weights,
                                 final WorkerPool pool, final int maxContext, final int maxBatch,
                                 final TransportSettings settings) {
+        final int rows = StepRows.forSlots(maxBatch);
         this.wiring = wiring;
         this.settings = settings;
-        this.maxBatch = maxBatch;
+        this.maxBatch = rows;
         this.vocab = weights.config().vocabSize();
-        this.descriptor = new StepDescriptor(maxBatch);
-        this.plane = new PositionModel(aeron, wiring, 0, weights, pool, maxContext, maxBatch, settings);
+        this.descriptor = new StepDescriptor(rows);
+        this.plane = new PositionModel(aeron, wiring, 0, weights, pool, maxContext, rows, settings);
         try {
-            this.feed = new StepFeedPublisher(aeron, wiring, maxBatch, settings);
+            this.feed = new StepFeedPublisher(aeron, wiring, rows, settings);
         } catch (final RuntimeException e) {
             plane.close();
             throw e;
         }
         this.slots = new SlotCaches(plane.model, maxBatch);
-        this.logits = new float[wiring.stageCount() > 1 ? maxBatch : 0][vocab];
+        this.logits = new float[wiring.stageCount() > 1 ? rows : 0][vocab];
     }
 
     public InstanceWiring wiring() {

@@ -67,6 +67,7 @@ public final class ShardRuntime implements AutoCloseable {
      * @param position  this runtime's position in the wiring, 1 .. positions - 1
      * @param weights   the position's slice, loaded (and compacted) by the caller, who also owns their memory
      * @param pool      the forward pass's worker threads (not closed here)
+     * @param maxBatch  the sequence slots, as the supervisor's; steps carry up to {@link StepRows#forSlots} rows
      * @param onFailure told once why the step loop ended, unless it ended by {@link #close()}
      */
     public ShardRuntime(final Aeron aeron, final InstanceWiring wiring, final int position, final SliceWeights weights,
@@ -80,8 +81,9 @@ public final class ShardRuntime implements AutoCloseable {
         this.position = position;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.onFailure = Objects.requireNonNull(onFailure, "onFailure");
-        this.descriptor = new StepDescriptor(maxBatch);
-        this.plane = new PositionModel(aeron, wiring, position, weights, pool, maxContext, maxBatch, settings);
+        final int rows = StepRows.forSlots(maxBatch);
+        this.descriptor = new StepDescriptor(rows);
+        this.plane = new PositionModel(aeron, wiring, position, weights, pool, maxContext, rows, settings);
         try {
             this.feed = new StepFeedReceiver(aeron, wiring.stepFeed(position), descriptor);
         } catch (final RuntimeException e) {
@@ -89,7 +91,7 @@ public final class ShardRuntime implements AutoCloseable {
             throw e;
         }
         this.slots = new SlotCaches(plane.model, maxBatch);
-        this.caches = new KvCache[maxBatch];
+        this.caches = new KvCache[rows];
         this.vocab = weights.config().vocabSize();
     }
 

@@ -33,8 +33,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * their own media driver and talk UDP on 127.0.0.1 — must generate exactly the token ids a scheduler over the
  * whole single-node model generates, for every placement shape: tensor ×2, pipeline ×2, hybrid 2×2, and stages of
  * unequal size (2 ranks then 1). The requests come as the scheduler sees them in service: three at once (one
- * prompt longer than the batch, so its prefill takes several chunks), then two one after another, then four at
- * once — nine sequences through four slots, with growing caches, so slots and worker caches are reused.
+ * prompt longer than a step's rows, {@link StepRows}, so its prefill takes several chunks), then two one after
+ * another, then four at once — nine sequences through four slots, with growing caches, so slots and worker caches
+ * are reused.
  */
 class DistributedGenerationTest {
 
@@ -44,7 +45,8 @@ class DistributedGenerationTest {
 
     /** Waves of requests: each wave is submitted at once and finishes before the next. */
     private static final List<List<Wave>> WAVES = List.of(
-            List.of(new Wave("Once upon a time, there was a little girl named Lily. She loved to play outside", 24),
+            List.of(new Wave("Once upon a time, there was a little girl named Lily. She loved to play outside in the "
+                            + "park with her mom and her dog. One day, she saw a big red ball", 24),
                     new Wave("The dog", 24),
                     new Wave("Tom and his mom went to the park", 24)),
             List.of(new Wave("One day, a big bird", 32)),
@@ -67,8 +69,9 @@ class DistributedGenerationTest {
         tokenizer = Tokenizer.fromGguf(file.metadata());
         final ModelConfig c = ModelConfig.fromGguf(file);
         try (WorkerPool pool = new WorkerPool(1)) {
+            // prompt chunks as large as the split model's (the scheduler still runs at most MAX_BATCH sequences)
             final SliceModel whole = SliceModel.whole(SliceWeights.load(file, c, Slice.whole(c)), pool, CONTEXT,
-                    MAX_BATCH);
+                    StepRows.forSlots(MAX_BATCH));
             expected = run(whole);
         }
     }
@@ -105,8 +108,8 @@ class DistributedGenerationTest {
     @ValueSource(strings = {"2", "1,1", "2,2", "2,1"})
     void shouldGenerateTheWholeModelsTokens(final String stages) throws Exception {
         final List<Integer> sizes = Arrays.stream(stages.split(",")).map(Integer::valueOf).toList();
-        assertTrue(tokenizer.encode(WAVES.getFirst().getFirst().prompt(), true, false).length > MAX_BATCH,
-                "the first prompt must need several prefill chunks");
+        assertTrue(tokenizer.encode(WAVES.getFirst().getFirst().prompt(), true, false).length
+                        > StepRows.forSlots(MAX_BATCH), "the first prompt must need several prefill chunks");
         try (StepCluster cluster = StepCluster.start(file, sizes, MAX_BATCH, CONTEXT, SETTINGS)) {
             final List<int[]> actual = run(cluster.supervisor);
             assertEquals(expected.size(), actual.size());
