@@ -46,7 +46,7 @@ public enum IdleMode {
      * parks raised the two nodes from 12.4–13.0 to 12.7–16.2 tok/s (four alternating pairs, medians 12.8 → 14.4).
      * The publisher limits the driver advances then move every 10 ms: IPC publications may run half a term (2 MiB,
      * {@link EmbeddedDriver#TERM_LENGTH}) ahead of their readers, which a decode step (33 exchanges of 8 KiB per
-     * token) never nears; prompt chunks of 8 tokens send 64 KiB per exchange.
+     * token) never nears; a 32-token prompt chunk sends 256 KiB per exchange.
      */
     SLEEPING;
 

@@ -43,7 +43,7 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
     private final SlotCaches slots;
     private final TransportSettings settings;
     /** Rows per step ({@link StepRows}), at least the slots. */
-    private final int maxBatch;
+    private final int rows;
     private final int vocab;
     private final float[][] logits; // [rows][vocab] with several stages; empty with one
 
@@ -60,10 +60,9 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
     public DistributedStepModel(final Aeron aeron, final InstanceWiring wiring, final SliceWeights weights,
                                 final WorkerPool pool, final int maxContext, final int maxBatch,
                                 final TransportSettings settings) {
-        final int rows = StepRows.forSlots(maxBatch);
+        this.rows = StepRows.forSlots(maxBatch);
         this.wiring = wiring;
         this.settings = settings;
-        this.maxBatch = rows;
         this.vocab = weights.config().vocabSize();
         this.descriptor = new StepDescriptor(rows);
         this.plane = new PositionModel(aeron, wiring, 0, weights, pool, maxContext, rows, settings);
@@ -118,7 +117,7 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
 
     @Override
     public int maxBatch() {
-        return maxBatch;
+        return rows;
     }
 
     /** Position 0's cache for a new sequence, in a free slot. */
@@ -139,8 +138,8 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
     public synchronized void forward(final int count, final int[] tokens, final int[] positions,
                                      final KvCache[] caches, final boolean[] wantLogits) {
         checkUsable();
-        if (count < 1 || count > maxBatch) {
-            throw new IllegalArgumentException("batch of " + count + " tokens; this instance takes 1.." + maxBatch);
+        if (count < 1 || count > rows) {
+            throw new IllegalArgumentException("batch of " + count + " tokens; this instance takes 1.." + rows);
         }
         final StepDescriptor d = descriptor;
         d.step(sequence, count);
