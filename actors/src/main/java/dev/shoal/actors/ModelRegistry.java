@@ -200,7 +200,7 @@ public final class ModelRegistry extends AbstractBehavior<ModelRegistry.Command>
         Loading l = new Loading(file, needed);
         loading.put(file.name(), l);
         int threads = settings.engine().threads();
-        int modelBatch = Math.max(batch, LocalModel.DEFAULT_BATCH);
+        int modelBatch = LocalModel.rowsFor(batch);
         l.future = CompletableFuture.supplyAsync(() -> {
             try {
                 return LocalModel.open(file.entry().path(), threads, context, modelBatch);

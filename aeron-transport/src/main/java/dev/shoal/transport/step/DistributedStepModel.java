@@ -1,5 +1,6 @@
 package dev.shoal.transport.step;
 
+import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.model.KvCache;
 import dev.shoal.tensor.model.SliceModel;
 import dev.shoal.tensor.model.SliceWeights;
@@ -42,7 +43,7 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
     private final StepDescriptor descriptor;
     private final SlotCaches slots;
     private final TransportSettings settings;
-    /** Rows per step ({@link StepRows}), at least the slots. */
+    /** Rows per step ({@link LocalModel#rowsFor}), at least the slots. */
     private final int rows;
     private final int vocab;
     private final float[][] logits; // [rows][vocab] with several stages; empty with one
@@ -55,12 +56,12 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
      * @param aeron   a client of this node's media driver (not closed here)
      * @param weights position 0's slice, loaded (and compacted) by the caller, who owns their memory
      * @param pool    the forward pass's worker threads (not closed here)
-     * @param maxBatch the sequence slots; a step may carry more rows than that ({@link StepRows}: prompt chunks)
+     * @param maxBatch the sequence slots; a step may carry more rows than that ({@link LocalModel#rowsFor}: prompt chunks)
      */
     public DistributedStepModel(final Aeron aeron, final InstanceWiring wiring, final SliceWeights weights,
                                 final WorkerPool pool, final int maxContext, final int maxBatch,
                                 final TransportSettings settings) {
-        this.rows = StepRows.forSlots(maxBatch);
+        this.rows = LocalModel.rowsFor(maxBatch);
         this.wiring = wiring;
         this.settings = settings;
         this.vocab = weights.config().vocabSize();

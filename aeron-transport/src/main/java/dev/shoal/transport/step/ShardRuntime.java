@@ -1,5 +1,6 @@
 package dev.shoal.transport.step;
 
+import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.model.KvCache;
 import dev.shoal.tensor.model.SliceModel;
 import dev.shoal.tensor.model.SliceWeights;
@@ -67,7 +68,7 @@ public final class ShardRuntime implements AutoCloseable {
      * @param position  this runtime's position in the wiring, 1 .. positions - 1
      * @param weights   the position's slice, loaded (and compacted) by the caller, who also owns their memory
      * @param pool      the forward pass's worker threads (not closed here)
-     * @param maxBatch  the sequence slots, as the supervisor's; steps carry up to {@link StepRows#forSlots} rows
+     * @param maxBatch  the sequence slots, as the supervisor's; steps carry up to {@link LocalModel#rowsFor} rows
      * @param onFailure told once why the step loop ended, unless it ended by {@link #close()}
      */
     public ShardRuntime(final Aeron aeron, final InstanceWiring wiring, final int position, final SliceWeights weights,
@@ -81,7 +82,7 @@ public final class ShardRuntime implements AutoCloseable {
         this.position = position;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.onFailure = Objects.requireNonNull(onFailure, "onFailure");
-        final int rows = StepRows.forSlots(maxBatch);
+        final int rows = LocalModel.rowsFor(maxBatch);
         this.descriptor = new StepDescriptor(rows);
         this.plane = new PositionModel(aeron, wiring, position, weights, pool, maxContext, rows, settings);
         try {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.generate.BatchScheduler;
 import dev.shoal.tensor.generate.GenerationResult;
+import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.generate.SequenceRequest;
 import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.model.ModelConfig;
@@ -33,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * their own media driver and talk UDP on 127.0.0.1 — must generate exactly the token ids a scheduler over the
  * whole single-node model generates, for every placement shape: tensor ×2, pipeline ×2, hybrid 2×2, and stages of
  * unequal size (2 ranks then 1). The requests come as the scheduler sees them in service: three at once (one
- * prompt longer than a step's rows, {@link StepRows}, so its prefill takes several chunks), then two one after
+ * prompt longer than a step's rows, {@link LocalModel#rowsFor}, so its prefill takes several chunks), then two one after
  * another, then four at once — nine sequences through four slots, with growing caches, so slots and worker caches
  * are reused.
  */
@@ -71,7 +72,7 @@ class DistributedGenerationTest {
         try (WorkerPool pool = new WorkerPool(1)) {
             // prompt chunks as large as the split model's (the scheduler still runs at most MAX_BATCH sequences)
             final SliceModel whole = SliceModel.whole(SliceWeights.load(file, c, Slice.whole(c)), pool, CONTEXT,
-                    StepRows.forSlots(MAX_BATCH));
+                    LocalModel.rowsFor(MAX_BATCH));
             expected = run(whole);
         }
     }
@@ -109,7 +110,7 @@ class DistributedGenerationTest {
     void shouldGenerateTheWholeModelsTokens(final String stages) throws Exception {
         final List<Integer> sizes = Arrays.stream(stages.split(",")).map(Integer::valueOf).toList();
         assertTrue(tokenizer.encode(WAVES.getFirst().getFirst().prompt(), true, false).length
-                        > StepRows.forSlots(MAX_BATCH), "the first prompt must need several prefill chunks");
+                        > LocalModel.rowsFor(MAX_BATCH), "the first prompt must need several prefill chunks");
         try (StepCluster cluster = StepCluster.start(file, sizes, MAX_BATCH, CONTEXT, SETTINGS)) {
             final List<int[]> actual = run(cluster.supervisor);
             assertEquals(expected.size(), actual.size());

@@ -22,7 +22,7 @@ final class BenchCommand {
         int promptTokens = f.integer("prompt-tokens", 128, 1, 1 << 20);
         int genTokens = f.integer("gen-tokens", 64, 1, 1 << 20);
         int concurrency = f.integer("concurrency", 1, 1, 256);
-        int batch = Math.max(LocalModel.DEFAULT_BATCH, concurrency);
+        int batch = LocalModel.rowsFor(concurrency);
         try (LocalModel lm = LocalModel.open(path, threads, promptTokens + genTokens + 1, batch)) {
             Benchmark.Result r = Benchmark.run(lm, promptTokens, genTokens, concurrency, threads);
             out.printf("model: %s (%s, %d threads)%n", path.getFileName(), lm.config().architecture().ggufName(), threads);

@@ -27,6 +27,18 @@ public final class LocalModel implements AutoCloseable {
      */
     public static final int DEFAULT_BATCH = 32;
 
+    /**
+     * Rows per forward pass for a model that runs up to {@code sequences} sequences together: at least
+     * {@link #DEFAULT_BATCH}, so a prompt is prefilled in chunks that large even when few sequences are allowed.
+     * The rule for whole models and split ones alike (the step plane derives every position's row count from it).
+     */
+    public static int rowsFor(int sequences) {
+        if (sequences < 1) {
+            throw new IllegalArgumentException("a model needs room for at least one sequence: " + sequences);
+        }
+        return Math.max(sequences, DEFAULT_BATCH);
+    }
+
     private final GgufFile file;
     private final ModelConfig config;
     private final Tokenizer tokenizer;

@@ -356,7 +356,10 @@ public final class SliceModel implements StepModel {
         }
     }
 
-    /** One matmul's arguments, set before each {@link WorkerPool#run}; each worker takes its own row range. */
+    /**
+     * One matmul's arguments, set before each {@link WorkerPool#run} or {@link WorkerPool#runShared}; each call of
+     * {@link #run(int, int)} computes one row range.
+     */
     private static final class MatmulTask implements WorkerPool.RangeTask {
         private Matrix m;
         private QuantizedActivations in;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,11 +49,7 @@ class WorkerPoolTest {
             final WorkerPool.RangeTask slow = (start, end) -> {
                 threads.add(Thread.currentThread());
                 sizes.add(end - start);
-                try {
-                    Thread.sleep(5); // 16 chunks of 5 ms: the worker wakes long before the caller could take them all
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                sleep(5); // 16 chunks of 5 ms: the worker wakes long before the caller could take them all
             };
             pool.runShared(2048, slow);
             assertEquals(2, threads.size(), "threads that took chunks");
@@ -83,16 +80,16 @@ class WorkerPoolTest {
                     }));
             assertSame(boom, wrapped.getCause());
             // the caller's own failure comes back as it is, once the worker's pinned half has finished
-            final AtomicIntegerArray done = new AtomicIntegerArray(1);
+            final AtomicBoolean done = new AtomicBoolean();
             final RuntimeException own = assertThrows(RuntimeException.class, () -> pool.run(1024, (start, end) -> {
                 if (Thread.currentThread() == caller) {
                     throw boom;
                 }
                 sleep(50);
-                done.set(0, 1);
+                done.set(true);
             }));
             assertSame(boom, own);
-            assertEquals(1, done.get(0), "the worker was still running when run() returned");
+            assertTrue(done.get(), "the worker was still running when run() returned");
             // and the pool still works afterwards
             final AtomicIntegerArray visits = new AtomicIntegerArray(100);
             pool.runShared(100, (start, end) -> {
