@@ -30,7 +30,10 @@ final class Q4_0Kernel implements QuantKernel {
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     /** Two blocks' 16 packed bytes each, as 16 shorts (256-bit path of {@link #dotQuantized2}). */
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
-    /** The upper 4 ints of such a vector's sums: the second block's. */
+    /**
+     * The upper 4 lanes of such a vector's sums: the second block's, so its scale goes there (one accumulator per row,
+     * not one per row and block).
+     */
     private static final VectorMask<Float> SECOND_BLOCK_SUMS = VectorMask.fromLong(FloatVector.SPECIES_256, 0xF0L);
 
     @Override
@@ -221,8 +224,6 @@ final class Q4_0Kernel implements QuantKernel {
             final VectorMask<Short> second = S16.indexInRange(-8, 8);
             FloatVector accA = FloatVector.zero(F);
             FloatVector accB = FloatVector.zero(F);
-            FloatVector accA2 = FloatVector.zero(F);
-            FloatVector accB2 = FloatVector.zero(F);
             // over block pairs, with every array index affine in the pair (xo is a whole number of blocks, so
             // xb / 4 = xo / 4 + 8b): C2 then hoists the range checks out of the loop; with b += 2 up to
             // b + 1 < blocks and xb / 4 it kept 13 compare-and-branch pairs in the 151-instruction loop (hsdis). The
@@ -256,8 +257,8 @@ final class Q4_0Kernel implements QuantKernel {
                         .add(wA.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
                 final FloatVector fA = (FloatVector) pA.convert(VectorOperators.I2F, 0);
-                accA = fA.fma(FloatVector.broadcast(F, dA0), accA);
-                accA2 = fA.fma(FloatVector.broadcast(F, dA1), accA2);
+                accA = fA.fma(FloatVector.broadcast(F, dA0).blend(FloatVector.broadcast(F, dA1), SECOND_BLOCK_SUMS),
+                        accA);
                 final ShortVector vB = ShortVector.fromMemorySegment(S16, src, offB + blk + 2, LE)
                         .blend(ShortVector.fromMemorySegment(S16, src, offB + blk + 4, LE), second);
                 final IntVector wB = vB.reinterpretAsInts();
@@ -267,12 +268,11 @@ final class Q4_0Kernel implements QuantKernel {
                         .add(wB.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
                 final FloatVector fB = (FloatVector) pB.convert(VectorOperators.I2F, 0);
-                accB = fB.fma(FloatVector.broadcast(F, dB0), accB);
-                accB2 = fB.fma(FloatVector.broadcast(F, dB1), accB2);
+                accB = fB.fma(FloatVector.broadcast(F, dB0).blend(FloatVector.broadcast(F, dB1), SECOND_BLOCK_SUMS),
+                        accB);
             }
-            // lanes 0-3 of acc hold the first block of each pair, lanes 4-7 of acc2 the second
-            float sumA = accA.blend(accA2, SECOND_BLOCK_SUMS).reduceLanes(VectorOperators.ADD);
-            float sumB = accB.blend(accB2, SECOND_BLOCK_SUMS).reduceLanes(VectorOperators.ADD);
+            float sumA = accA.reduceLanes(VectorOperators.ADD);
+            float sumB = accB.reduceLanes(VectorOperators.ADD);
             if (blocks % 2 == 1) {
                 final int b = blocks - 1;
                 final long blk = (long) BLOCK * b;
