@@ -3,18 +3,22 @@ package dev.shoal.tensor.bench;
 import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.gguf.TensorInfo;
 import dev.shoal.tensor.model.Matrix;
+import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.QuantizedActivations;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
  * The decode step's mat-vecs alone, on a real GGUF file as the model maps it: every 2-D tensor of the file in file
- * order, each multiplied once by one quantized input ({@link Matrix#multiplyBatch} with n = 1, one thread), 30
+ * order, each multiplied once by one input in its kernel's activation type ({@link Matrix#multiplyBatch} with
+ * n = 1, one thread), 30
  * passes; prints GB/s of weight bytes every fifth pass and the best. Unlike {@link MatVecBandwidthCheck} (synthetic
  * rows in anonymous memory) it has the model's own shapes and its file-backed pages, and its figures track the
- * model's decode: in session 16 a kernel change that doubled-up memory streams moved a 300 MiB synthetic matrix from
+ * model's decode: in session 16 a kernel change that doubled the memory streams in flight moved a 300 MiB synthetic matrix from
  * 4.8-5.9 to 8.0-8.7 GB/s but this sweep only from 6.3-7.3 to 6.3-7.8, as the model's decode did. Args: the GGUF
  * path. Not a test: run pinned to one core with the test classpath and {@code --add-modules=jdk.incubator.vector},
  * in a JVM of its own (docs/BENCHMARKS.md has the command).
@@ -26,6 +30,10 @@ public final class ModelSweepCheck {
     private ModelSweepCheck() {
     }
 
+    private static int maxColsOf(List<Matrix> ms) {
+        return ms.stream().mapToInt(Matrix::cols).max().orElseThrow();
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
             throw new IllegalArgumentException("usage: ModelSweepCheck FILE.gguf");
@@ -33,12 +41,12 @@ public final class ModelSweepCheck {
         GgufFile f = GgufFile.open(Path.of(args[0]));
         List<Matrix> ms = new ArrayList<>();
         for (TensorInfo t : f.tensors()) {
-            if (t.rank() == 2 && t.type().quantized()) {
+            if (t.rank() == 2) {
                 ms.add(Matrix.of(f, t.name()));
             }
         }
         if (ms.isEmpty()) {
-            throw new IllegalArgumentException(args[0] + " has no quantized 2-D tensors");
+            throw new IllegalArgumentException(args[0] + " has no 2-D tensors");
         }
         long bytes = 0;
         int maxCols = 0;
@@ -48,7 +56,11 @@ public final class ModelSweepCheck {
             maxCols = Math.max(maxCols, m.cols());
             maxRows = Math.max(maxRows, m.rows());
         }
-        QuantizedActivations a = new QuantizedActivations(ms.get(0).kernel().activationType(), 1, maxCols);
+        // one set of activations per type in the file (a real checkpoint mixes, e.g., Q4_K and Q6_K)
+        Map<ActivationType, QuantizedActivations> acts = new EnumMap<>(ActivationType.class);
+        for (Matrix m : ms) {
+            acts.computeIfAbsent(m.kernel().activationType(), t -> new QuantizedActivations(t, 1, maxColsOf(ms)));
+        }
         float[] x = new float[maxCols];
         Random rnd = new Random(1);
         for (int i = 0; i < maxCols; i++) {
@@ -60,6 +72,7 @@ public final class ModelSweepCheck {
         for (int pass = 0; pass < PASSES; pass++) {
             long t0 = System.nanoTime();
             for (Matrix m : ms) {
+                QuantizedActivations a = acts.get(m.kernel().activationType());
                 a.quantize(x, maxCols, 1, m.cols());
                 m.multiplyBatch(a, out, maxRows, 1, 0, m.rows());
             }
