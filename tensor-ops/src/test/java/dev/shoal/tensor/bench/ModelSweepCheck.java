@@ -30,10 +30,6 @@ public final class ModelSweepCheck {
     private ModelSweepCheck() {
     }
 
-    private static int maxColsOf(List<Matrix> ms) {
-        return ms.stream().mapToInt(Matrix::cols).max().orElseThrow();
-    }
-
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
             throw new IllegalArgumentException("usage: ModelSweepCheck FILE.gguf");
@@ -48,18 +44,13 @@ public final class ModelSweepCheck {
         if (ms.isEmpty()) {
             throw new IllegalArgumentException(args[0] + " has no 2-D tensors");
         }
-        long bytes = 0;
-        int maxCols = 0;
-        int maxRows = 0;
-        for (Matrix m : ms) {
-            bytes += m.byteSize();
-            maxCols = Math.max(maxCols, m.cols());
-            maxRows = Math.max(maxRows, m.rows());
-        }
+        final long bytes = ms.stream().mapToLong(Matrix::byteSize).sum();
+        final int maxCols = ms.stream().mapToInt(Matrix::cols).max().orElseThrow();
+        final int maxRows = ms.stream().mapToInt(Matrix::rows).max().orElseThrow();
         // one set of activations per type in the file (a real checkpoint mixes, e.g., Q4_K and Q6_K)
         Map<ActivationType, QuantizedActivations> acts = new EnumMap<>(ActivationType.class);
         for (Matrix m : ms) {
-            acts.computeIfAbsent(m.kernel().activationType(), t -> new QuantizedActivations(t, 1, maxColsOf(ms)));
+            acts.computeIfAbsent(m.kernel().activationType(), t -> new QuantizedActivations(t, 1, maxCols));
         }
         float[] x = new float[maxCols];
         Random rnd = new Random(1);
