@@ -91,7 +91,8 @@ final class LoadedShard implements AutoCloseable {
         WorkerPool pool = null;
         try (GgufFile file = GgufFile.open(path)) {
             ModelConfig c = ModelConfig.fromGguf(file);
-            SliceWeights weights = SliceWeights.load(file, c, spec.slice().validate(c)).compact(arena);
+            SliceWeights weights = SliceWeights.load(file, c, spec.slice().validate(c))
+                    .compactInterleaved(arena, host.threads());
             pool = new WorkerPool(host.threads());
             if (spec.position() == 0) {
                 Tokenizer tokenizer = Tokenizer.fromGguf(file.metadata());

@@ -4,6 +4,7 @@ import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.gguf.TensorInfo;
 import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.Q4_0Interleaved;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
 import dev.shoal.tensor.quant.QuantizedActivations;
@@ -15,9 +16,13 @@ import java.lang.foreign.MemorySegment;
  * at {@code rowStart}, and in each row the {@code cols} input columns starting at {@code colStart}. Rows are
  * {@code rowBytes} apart in {@code data}. On a single node the window points into the memory-mapped file; a
  * worker that owns a slice {@link #compact compacts} it into memory of its own.
+ *
+ * <p>An {@code interleaved} matrix was {@link #interleave repacked} into memory of its own in
+ * {@link Q4_0Interleaved}'s layout (groups of eight rows, a plain tail): {@code rowStart} and {@code colStart} are 0
+ * and {@code rowBytes} is a packed row's size, so the tail's row r still sits at {@code r · rowBytes}.
  */
 public record Matrix(String name, QuantKernel kernel, MemorySegment data, long rowBytes, int rowStart, int rows,
-                     int colStart, int cols) {
+                     int colStart, int cols, boolean interleaved) {
 
     public Matrix {
         GgmlType t = kernel.type();
@@ -25,6 +30,15 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             throw new IllegalArgumentException("tensor '" + name + "' of type " + t + ": columns " + colStart + ".."
                     + (colStart + cols) + " do not fall on its " + t.blockSize() + "-element block edges");
         }
+        if (interleaved && (t != GgmlType.Q4_0 || rowStart != 0 || colStart != 0 || rowBytes != t.bytesFor(cols))) {
+            throw new IllegalArgumentException("tensor '" + name + "': only a packed Q4_0 window can be interleaved");
+        }
+    }
+
+    /** A window in plain GGUF layout. */
+    public Matrix(String name, QuantKernel kernel, MemorySegment data, long rowBytes, int rowStart, int rows,
+                  int colStart, int cols) {
+        this(name, kernel, data, rowBytes, rowStart, rows, colStart, cols, false);
     }
 
     /** Rows {@code [r0, r1)} and columns {@code [c0, c1)} of a GGUF 2-D tensor. */
@@ -44,9 +58,46 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         return of(file, tensorName, 0, (int) t.dim(1), 0, (int) t.dim(0));
     }
 
-    /** Byte offset in {@code data} of column {@code colStart} of local row {@code r}. */
+    /**
+     * Byte offset in {@code data} of column {@code colStart} of local row {@code r}: a row in plain layout (in an
+     * interleaved matrix, only the tail's).
+     */
     public long offsetOf(int r) {
+        if (r < groupedRows()) {
+            throw new IllegalStateException("row " + r + " of '" + name + "' is interleaved, not a plain row");
+        }
         return (rowStart + (long) r) * rowBytes + kernel.type().bytesFor(colStart);
+    }
+
+    /** Rows held in groups of {@link Q4_0Interleaved#ROWS} (0 unless interleaved); the rest are plain. */
+    public int groupedRows() {
+        return interleaved ? rows - rows % Q4_0Interleaved.ROWS : 0;
+    }
+
+    /** Rows that a split of the row range should keep together: a whole group when interleaved. */
+    public int rowGrain() {
+        return interleaved ? Q4_0Interleaved.ROWS : 1;
+    }
+
+    /** Whether {@link #interleave} would repack this window (Q4_0, a 256-bit kernel, at least one group of rows). */
+    public boolean canInterleave() {
+        return !interleaved && kernel.type() == GgmlType.Q4_0 && Q4_0Interleaved.supported()
+                && rows >= Q4_0Interleaved.ROWS;
+    }
+
+    /**
+     * This window repacked into {@code arena}'s memory in {@link Q4_0Interleaved}'s layout, the same size as
+     * {@link #compact}: decode then keeps one row per vector lane. Windows that {@link #canInterleave cannot} come
+     * back as they are.
+     */
+    public Matrix interleave(Arena arena) {
+        if (!canInterleave()) {
+            return this;
+        }
+        final long packedRow = kernel.type().bytesFor(cols);
+        final MemorySegment own = arena.allocate(packedRow * rows, 64);
+        Q4_0Interleaved.pack(data, offsetOf(0), rowBytes, rows, cols, own, 0);
+        return new Matrix(name, kernel, own, packedRow, 0, rows, 0, cols, true);
     }
 
     /** {@code out[outOff + r] = row r · x[xOff, xOff + cols)} for local rows {@code [r0, r1)}. */
@@ -55,8 +106,15 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final MemorySegment d = data;
         final int n = cols;
         for (int r = r0; r < r1; r++) {
-            out[outOff + r] = k.dot(d, offsetOf(r), x, xOff, n);
+            out[outOff + r] = r < groupedRows() ? groupedRowDot(r, x, xOff) : k.dot(d, offsetOf(r), x, xOff, n);
         }
+    }
+
+    /** Row r of an interleaved group · float input: decoded to this thread's scratch, then a float dot. */
+    private float groupedRowDot(int r, float[] x, int xOff) {
+        final float[] row = scratch(SCRATCH, cols);
+        row(r, row, 0);
+        return Ops.dot(row, 0, x, xOff, cols);
     }
 
     /**
@@ -68,7 +126,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
-        if (n < DEQUANTIZE_FROM_BATCH) {
+        if (n < DEQUANTIZE_FROM_BATCH && !interleaved) {
             for (int r = r0; r < r1; r++) {
                 long off = offsetOf(r);
                 for (int b = 0; b < n; b++) {
@@ -80,7 +138,11 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         // Several inputs: unpack each row once to floats, then n float dot products from L1.
         float[] row = scratch(SCRATCH, c);
         for (int r = r0; r < r1; r++) {
-            k.dequantizeVector(d, offsetOf(r), row, 0, c);
+            if (r < groupedRows()) {
+                row(r, row, 0);
+            } else {
+                k.dequantizeVector(d, offsetOf(r), row, 0, c);
+            }
             for (int b = 0; b < n; b++) {
                 out[b * outStride + r] = Ops.dot(row, 0, x, b * xStride, c);
             }
@@ -110,14 +172,26 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
+        if (interleaved && a.type() == k.activationType() && a.hasBroadcastPairs(n - 1)) {
+            for (int b = 0; b < n; b++) {
+                multiplyInterleaved(a, b, out, b * outStride, r0, r1);
+            }
+            return;
+        }
         // one input in the kernel's own activation form (for F16/BF16/F32 weights that is F32): four rows at a time
         if (n == 1 && a.type() == k.activationType()) {
             multiplyOne(a, out, r0, r1);
             return;
         }
-        if (a.type() == ActivationType.F32) {
-            final float[] x = a.values();
+        if (a.type() == ActivationType.F32 || interleaved) {
+            final float[] x = a.type() == ActivationType.F32 ? a.values() : a.dequantizedValues();
             for (int r = r0; r < r1; r++) {
+                if (r < groupedRows()) {
+                    for (int b = 0; b < n; b++) {
+                        out[b * outStride + r] = groupedRowDot(r, x, a.offset(b));
+                    }
+                    continue;
+                }
                 final long off = offsetOf(r);
                 for (int b = 0; b < n; b++) {
                     out[b * outStride + r] = k.dot(d, off, x, a.offset(b), c);
@@ -130,6 +204,29 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             for (int b = 0; b < n; b++) {
                 out[b * outStride + r] = k.dotQuantized(d, off, a, b, c);
             }
+        }
+    }
+
+    /**
+     * {@code out[outOff + r] = row r · input b} for rows {@code [r0, r1)} of an interleaved matrix: whole groups in
+     * the group kernel, rows of a group cut by the range edge and the plain tail one by one, in the same arithmetic
+     * (a row's value does not depend on how the range was split).
+     */
+    private void multiplyInterleaved(QuantizedActivations a, int b, float[] out, int outOff, int r0, int r1) {
+        final int grouped = groupedRows();
+        final int g = Q4_0Interleaved.ROWS;
+        final int g0 = Math.min((r0 + g - 1) / g, grouped / g);
+        final int g1 = Math.max(g0, Math.min(r1, grouped) / g);
+        for (int r = r0; r < Math.min(r1, g * g0); r++) {
+            out[outOff + r] = Q4_0Interleaved.dotRow(data, Q4_0Interleaved.groupOffset(r / g, cols), r % g, a, b, cols);
+        }
+        if (g1 > g0) {
+            Q4_0Interleaved.dotGroups(data, 0, a, b, cols, g0, g1, out, outOff + g * g0);
+        }
+        for (int r = Math.max(r0, g * g1); r < r1; r++) {
+            out[outOff + r] = r < grouped
+                    ? Q4_0Interleaved.dotRow(data, Q4_0Interleaved.groupOffset(r / g, cols), r % g, a, b, cols)
+                    : Q4_0Interleaved.dotPlainRow(data, offsetOf(r), a, b, cols);
         }
     }
 
@@ -178,7 +275,16 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
             final int rows = Math.min(TILE_ROWS, r1 - t0);
             for (int i = 0; i < rows; i++) {
-                k.dequantizeVector(d, offsetOf(t0 + i), tile, i * c, c);
+                final int r = t0 + i;
+                final int g = Q4_0Interleaved.ROWS;
+                if (r < groupedRows() && r % g == 0 && i + g <= rows) {
+                    Q4_0Interleaved.dequantizeGroup(d, Q4_0Interleaved.groupOffset(r / g, c), c, tile, i * c, c);
+                    i += g - 1;
+                } else if (r < groupedRows()) {
+                    row(r, tile, i * c);
+                } else {
+                    k.dequantizeVector(d, offsetOf(r), tile, i * c, c);
+                }
             }
             // four rows (32 KiB at 2048 columns: L1) meet every input before the next four
             int i = 0;
@@ -246,6 +352,11 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
 
     /** Dequantizes local row {@code r} into {@code dst[off, off + cols)}. */
     public void row(int r, float[] dst, int off) {
+        if (r < groupedRows()) {
+            final int g = Q4_0Interleaved.ROWS;
+            Q4_0Interleaved.dequantizeRow(data, Q4_0Interleaved.groupOffset(r / g, cols), r % g, cols, dst, off);
+            return;
+        }
         kernel.dequantize(data, offsetOf(r), dst, off, cols);
     }
 
@@ -259,13 +370,17 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         if (k.type() != kernel.type()) {
             throw new IllegalArgumentException("kernel for " + k.type() + " cannot read " + kernel.type());
         }
-        return new Matrix(name, k, data, rowBytes, rowStart, rows, colStart, cols);
+        return new Matrix(name, k, data, rowBytes, rowStart, rows, colStart, cols, interleaved);
     }
 
     /** Copies the window into {@code arena}'s memory, rows packed, so it no longer refers to the file. */
     public Matrix compact(Arena arena) {
         long packedRow = kernel.type().bytesFor(cols);
         MemorySegment own = arena.allocate(packedRow * rows, 64);
+        if (interleaved) {
+            MemorySegment.copy(data, 0, own, 0, packedRow * rows);
+            return new Matrix(name, kernel, own, packedRow, 0, rows, 0, cols, true);
+        }
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(data, offsetOf(r), own, r * packedRow, packedRow);
         }

@@ -328,7 +328,7 @@ public final class SliceModel implements StepModel {
         final int rows = out.rows();
         xbIn.invalidate(wanted);
         matmulTask.set(out, xbIn.get(typeFor(out)), packedLogits, rows, wanted);
-        runMatmul(rows, wanted);
+        runMatmul(out, wanted);
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
                 System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
@@ -340,7 +340,7 @@ public final class SliceModel implements StepModel {
     /** {@code out[b] = m · in[b]} for every batch row, rows of {@code m} split over the worker pool. */
     private void matmul(Matrix m, InputActivations in, float[] out, int outStride) {
         matmulTask.set(m, in.get(typeFor(m)), out, outStride, n);
-        runMatmul(m.rows(), n);
+        runMatmul(m, n);
     }
 
     /**
@@ -348,7 +348,9 @@ public final class SliceModel implements StepModel {
      * take shared chunks, so the threads finish together; tiled prefill keeps pinned halves, which lay their
      * inputs out once per thread ({@link WorkerPool#runShared} has the figures).
      */
-    private void runMatmul(int rows, int inputs) {
+    private void runMatmul(Matrix m, int inputs) {
+        // the pool splits whole groups of an interleaved matrix (MatmulTask turns them back into rows)
+        final int rows = (m.rows() + m.rowGrain() - 1) / m.rowGrain();
         if (inputs < Matrix.TILE_FROM_BATCH) {
             pool.runShared(rows, matmulTask);
         } else {
@@ -358,7 +360,7 @@ public final class SliceModel implements StepModel {
 
     /**
      * One matmul's arguments, set before each {@link WorkerPool#run} or {@link WorkerPool#runShared}; each call of
-     * {@link #run(int, int)} computes one row range.
+     * {@link #run(int, int)} computes one range of rows, counted in the matrix's {@link Matrix#rowGrain}.
      */
     private static final class MatmulTask implements WorkerPool.RangeTask {
         private Matrix m;
@@ -376,8 +378,9 @@ public final class SliceModel implements StepModel {
         }
 
         @Override
-        public void run(int r0, int r1) {
-            m.multiplyBatch(in, out, outStride, count, r0, r1);
+        public void run(int u0, int u1) {
+            final int grain = m.rowGrain();
+            m.multiplyBatch(in, out, outStride, count, u0 * grain, Math.min(m.rows(), u1 * grain));
         }
     }
 

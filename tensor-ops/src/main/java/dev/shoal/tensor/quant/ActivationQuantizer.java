@@ -74,6 +74,12 @@ final class ActivationQuantizer {
             if (withSum) {
                 sums[blocks + j] = Float.float16ToFloat(Float.floatToFloat16(d * sum));
             }
+            if (a.hasBroadcastPairs(row)) {
+                a.blockOffsetArray()[blocks + j] = (8 * sum) & 0xFFFF;
+            }
+        }
+        if (a.hasBroadcastPairs(row)) {
+            Q4_0Interleaved.broadcastPairs(shorts, out, n, a.broadcastPairArray(), a.broadcastPairOffset(row));
         }
     }
 

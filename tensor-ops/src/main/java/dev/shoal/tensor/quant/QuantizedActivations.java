@@ -32,6 +32,8 @@ public final class QuantizedActivations {
     private final short[] nibbleOffsets;
     private final short[] blockPairLevels;
     private final short[] shortLevels;
+    private final short[] broadcastPairs;
+    private final int[] blockOffsets;
     private float[] source;
     private int sourceStride;
 
@@ -59,6 +61,9 @@ public final class QuantizedActivations {
         this.nibbleOffsets = type == ActivationType.Q8_0 ? new short[maxRows * maxCols / 4] : null;
         this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         this.shortLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
+        final boolean broadcast = type == ActivationType.Q8_0 && Q4_0Interleaved.supported();
+        this.broadcastPairs = broadcast ? new short[Math.min(maxRows, BROADCAST_ROWS) * maxCols * 8] : null;
+        this.blockOffsets = broadcast ? new int[maxRows * blocksPerRow] : null;
     }
 
     public ActivationType type() {
@@ -178,6 +183,35 @@ public final class QuantizedActivations {
      */
     short[] shortLevelArray() {
         return shortLevels;
+    }
+
+    /**
+     * Rows that get {@link #broadcastPairArray}: decode's inputs (a matmul with more takes the prefill tiles, which
+     * read {@link #dequantizedValues}).
+     */
+    public static final int BROADCAST_ROWS = 3;
+
+    /** Whether row b's levels are in {@link #broadcastPairArray} (Q8_0 rows below {@link #BROADCAST_ROWS}, 256-bit). */
+    public boolean hasBroadcastPairs(int b) {
+        return broadcastPairs != null && b < BROADCAST_ROWS;
+    }
+
+    /**
+     * Q8_0, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
+     * row, 16 shorts q[2i], q[2i+1], q[2i], ... at {@code broadcastPairOffset(row) + 16i}, the operand of
+     * {@link Q4_0Interleaved}'s multiplies (eight rows' lanes against the same two elements).
+     */
+    short[] broadcastPairArray() {
+        return broadcastPairs;
+    }
+
+    int broadcastPairOffset(int row) {
+        return row * maxCols * 8;
+    }
+
+    /** Q8_0 with {@link #broadcastPairArray}: per block 8·Σq modulo 2^16, at {@code row·blocksPerRow + j}. */
+    int[] blockOffsetArray() {
+        return blockOffsets;
     }
 
     float[] dequantizedArray() {

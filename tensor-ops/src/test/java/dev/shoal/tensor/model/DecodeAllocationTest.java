@@ -86,9 +86,12 @@ class DecodeAllocationTest {
     /** Heap bytes allocated by the caller and the pool's workers over the measured steps. */
     static long allocatedBytes(Path file, int threads, ActivationMode mode) throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (GgufFile f = GgufFile.open(file); WorkerPool pool = new WorkerPool(threads)) {
+        try (GgufFile f = GgufFile.open(file); WorkerPool pool = new WorkerPool(threads);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
             ModelConfig c = ModelConfig.fromGguf(f);
-            SliceModel m = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, CONTEXT, 1, mode);
+            // loaded as LocalModel loads: Q4_0 repacked on 256-bit vectors
+            SliceModel m = SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)).interleaved(arena, threads), pool,
+                    CONTEXT, 1, mode);
             KvCache cache = m.newCache(CONTEXT);
             long[] workers = pool.workerThreadIds();
             int token = 1;

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * inputs, with leftover rows; from 12 inputs on narrower vectors, panels of inputs laid out column-major, the last
  * one part-filled at 12, 17 and 33 inputs; Q4_1/Q5_1,
  * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
- * ranges that start and end anywhere, and with float32 and quantized activations. Every output must match the
+ * ranges that start and end anywhere, and with float32 and quantized activations; and the same for Q4_0 repacked
+ * eight rows at a time ({@link Matrix#interleave}), whose rows must also not depend on where a range was cut. Every output must match the
  * scalar reference dot of its row and input within float-summation rounding, and rows outside the range must be
  * left alone.
  */
@@ -30,11 +31,13 @@ class MatrixBatchTest {
 
     private static final int ROWS = 37;
 
-    @ParameterizedTest(name = "{0} cols={1} {2}")
-    @CsvSource({"Q8_0, 160, QUANTIZED", "Q4_0, 96, QUANTIZED", "Q4_1, 64, QUANTIZED", "Q5_0, 64, QUANTIZED",
-        "Q5_1, 96, QUANTIZED", "Q4_K, 512, QUANTIZED", "Q5_K, 256, QUANTIZED", "Q6_K, 512, QUANTIZED",
-        "F16, 72, QUANTIZED", "BF16, 40, QUANTIZED", "F32, 24, QUANTIZED", "Q8_0, 160, F32", "Q4_K, 256, F32"})
-    void everyPathShouldMatchTheScalarReference(GgmlType type, int cols, ActivationMode mode) {
+    @ParameterizedTest(name = "{0} cols={1} {2} interleaved={3}")
+    @CsvSource({"Q8_0, 160, QUANTIZED, false", "Q4_0, 96, QUANTIZED, false", "Q4_1, 64, QUANTIZED, false",
+        "Q5_0, 64, QUANTIZED, false", "Q5_1, 96, QUANTIZED, false", "Q4_K, 512, QUANTIZED, false",
+        "Q5_K, 256, QUANTIZED, false", "Q6_K, 512, QUANTIZED, false", "F16, 72, QUANTIZED, false",
+        "BF16, 40, QUANTIZED, false", "F32, 24, QUANTIZED, false", "Q8_0, 160, F32, false", "Q4_K, 256, F32, false",
+        "Q4_0, 96, QUANTIZED, true", "Q4_0, 160, F32, true"})
+    void everyPathShouldMatchTheScalarReference(GgmlType type, int cols, ActivationMode mode, boolean interleave) {
         QuantKernel k = QuantKernels.forType(type, "test");
         SplittableRandom rnd = new SplittableRandom(type.ordinal() * 31L + cols);
         long rowBytes = type.bytesFor(cols);
@@ -43,6 +46,10 @@ class MatrixBatchTest {
             k.quantize(gaussian(rnd, cols), 0, cols, data, r * rowBytes);
         }
         Matrix m = new Matrix("test", k, data, rowBytes, 0, ROWS, 0, cols);
+        if (interleave) {
+            m = m.interleave(java.lang.foreign.Arena.ofAuto());
+            assertEquals(dev.shoal.tensor.quant.Q4_0Interleaved.supported(), m.interleaved());
+        }
         ActivationType at = mode == ActivationMode.F32 ? ActivationType.F32 : k.activationType();
         for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 16, 17, 33}) {
             float[] x = gaussian(rnd, n * cols);
@@ -61,6 +68,12 @@ class MatrixBatchTest {
                             continue;
                         }
                         double[] ref = reference(k, data, r * rowBytes, a, b, cols);
+                        if (interleave && mode == ActivationMode.QUANTIZED && n < Matrix.TILE_FROM_BATCH) {
+                            // one row, one float, however the range is cut
+                            float[] whole = new float[n * ROWS];
+                            m.multiplyBatch(a, whole, ROWS, n, 0, ROWS);
+                            assertEquals(Float.floatToIntBits(whole[b * ROWS + r]), Float.floatToIntBits(got), at2);
+                        }
                         assertTrue(Math.abs(got - ref[0]) <= 1e-5 * ref[1] + 1e-30,
                                 at2 + ": " + got + " vs reference " + ref[0]);
                     }
