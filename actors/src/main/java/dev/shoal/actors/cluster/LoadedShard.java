@@ -2,6 +2,7 @@ package dev.shoal.actors.cluster;
 
 import dev.shoal.tensor.chat.ChatTemplate;
 import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.model.ModelConfig;
 import dev.shoal.tensor.model.SliceWeights;
 import dev.shoal.tensor.model.WorkerPool;
@@ -92,7 +93,7 @@ final class LoadedShard implements AutoCloseable {
         try (GgufFile file = GgufFile.open(path)) {
             ModelConfig c = ModelConfig.fromGguf(file);
             SliceWeights weights = SliceWeights.load(file, c, spec.slice().validate(c))
-                    .compactInterleaved(arena, host.threads());
+                    .compactInterleaved(arena, LocalModel.loadThreads(host.threads()));
             pool = new WorkerPool(host.threads());
             if (spec.position() == 0) {
                 Tokenizer tokenizer = Tokenizer.fromGguf(file.metadata());

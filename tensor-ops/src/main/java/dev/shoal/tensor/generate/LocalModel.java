@@ -92,8 +92,8 @@ public final class LocalModel implements AutoCloseable {
             ChatTemplate template = ChatTemplate.fromGguf(file.metadata());
             int ctx = context > 0 ? Math.min(context, c.trainedContext()) : Math.min(c.trainedContext(), DEFAULT_CONTEXT);
             pool = new WorkerPool(threads);
-            SliceModel m = SliceModel.whole(SliceWeights.load(file, c, Slice.whole(c)).interleaved(arena, threads), pool, ctx,
-                    maxBatch);
+            SliceWeights weights = SliceWeights.load(file, c, Slice.whole(c)).interleaved(arena, loadThreads(threads));
+            SliceModel m = SliceModel.whole(weights, pool, ctx, maxBatch);
             return new LocalModel(file, arena, c, tok, template, pool, m, ctx, (System.nanoTime() - t0) / 1e9);
         } catch (RuntimeException e) {
             if (pool != null) {
@@ -103,6 +103,14 @@ public final class LocalModel implements AutoCloseable {
             file.close();
             throw e;
         }
+    }
+
+    /**
+     * Threads that repack weights at load: every core this process may use, at least the forward pass's own (a
+     * one-off burst; repacking a 1B Q4_0 file takes about a second of one core).
+     */
+    public static int loadThreads(int threads) {
+        return Math.max(threads, Runtime.getRuntime().availableProcessors());
     }
 
     public GgufFile file() {
