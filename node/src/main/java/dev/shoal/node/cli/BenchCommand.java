@@ -27,6 +27,10 @@ final class BenchCommand {
             Benchmark.Result r = Benchmark.run(lm, promptTokens, genTokens, concurrency, threads);
             out.printf("model: %s (%s, %d threads)%n", path.getFileName(), lm.config().architecture().ggufName(), threads);
             out.printf("load: %.2f s%n", r.loadSeconds());
+            if (r.repackSeconds() > 0) {
+                out.printf("repack: %.2f s more, in the background while serving (phases measured after it)%n",
+                        r.repackSeconds());
+            }
             out.printf("prompt: %d tokens, %.2f tok/s%n", r.promptTokens(), r.promptTps());
             out.printf("generation: %d tokens, %.2f tok/s%n", r.genTokens(), r.genTps());
             if (concurrency > 1) {

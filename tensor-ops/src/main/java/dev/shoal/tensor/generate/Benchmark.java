@@ -18,16 +18,21 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Benchmark {
 
-    /** Figures of one run; {@code bytesPerToken} counts the weight bytes one decode step streams. */
-    public record Result(double loadSeconds, int promptTokens, double promptTps, int genTokens, double genTps,
-                         int concurrency, double aggregateTps, long bytesPerToken, double gbps,
+    /**
+     * Figures of one run; {@code bytesPerToken} counts the weight bytes one decode step streams; {@code repackSeconds}
+     * is how long the background repack after the load took ({@link LocalModel#awaitRepacked}; the phases are
+     * measured after it).
+     */
+    public record Result(double loadSeconds, double repackSeconds, int promptTokens, double promptTps, int genTokens,
+                         double genTps, int concurrency, double aggregateTps, long bytesPerToken, double gbps,
                          double bandwidthGbps) {
 
         public String toJson() {
-            return String.format(java.util.Locale.ROOT, "{\"load_s\":%.3f,\"prompt_tokens\":%d,\"prompt_tps\":%.2f,"
+            return String.format(java.util.Locale.ROOT, "{\"load_s\":%.3f,\"repack_s\":%.3f,\"prompt_tokens\":%d,"
+                            + "\"prompt_tps\":%.2f,"
                             + "\"gen_tokens\":%d,\"gen_tps\":%.2f,\"concurrency\":%d,\"aggregate_tps\":%.2f,"
                             + "\"bytes_per_token\":%d,\"gbps\":%.2f,\"bandwidth_gbps\":%.2f,\"bandwidth_share\":%.3f}",
-                    loadSeconds, promptTokens, promptTps, genTokens, genTps, concurrency, aggregateTps, bytesPerToken,
+                    loadSeconds, repackSeconds, promptTokens, promptTps, genTokens, genTps, concurrency, aggregateTps, bytesPerToken,
                     gbps, bandwidthGbps, bandwidthGbps > 0 ? gbps / bandwidthGbps : 0);
         }
     }
@@ -44,6 +49,7 @@ public final class Benchmark {
         if (concurrency > m.maxBatch()) {
             throw new IllegalArgumentException("concurrency " + concurrency + " exceeds the batch size " + m.maxBatch());
         }
+        final double repackSeconds = lm.awaitRepacked();
         int[] prompt = randomPrompt(lm, promptTokens);
         int ctx = promptTokens + genTokens + 1;
         // warm-up: short passes through both phases until the JIT is done with them (a round that spent under
@@ -63,7 +69,7 @@ public final class Benchmark {
         double aggSeconds = concurrency > 1 ? measureDecode(m, prompt, genTokens, concurrency, ctx) : genSeconds;
         long bytes = bytesPerToken(m.weights());
         double genTps = genTokens / genSeconds;
-        return new Result(lm.loadSeconds(), promptTokens, promptTokens / promptSeconds, genTokens, genTps,
+        return new Result(lm.loadSeconds(), repackSeconds, promptTokens, promptTokens / promptSeconds, genTokens, genTps,
                 concurrency, concurrency * genTokens / aggSeconds, bytes, bytes * genTps / 1e9,
                 readBandwidth(threads));
     }

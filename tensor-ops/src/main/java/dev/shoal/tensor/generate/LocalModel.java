@@ -15,9 +15,11 @@ import java.nio.file.Path;
 
 /**
  * A whole model on this node: the memory-mapped file, its tokenizer and chat template, and the forward pass
- * with a pool of {@code threads} workers. Weights are used straight from the mapping, except Q4_0 matrices on
- * 256-bit vectors, which are repacked at load into memory of this model's own ({@link Matrix#interleave}: decode
- * reads them about 1.4–1.9× faster; the same bytes, so the mapping's pages they came from are only page cache).
+ * with a pool of {@code threads} workers. Weights are used straight from the mapping, so the model serves as soon as
+ * the file is mapped and its metadata read. Q4_0 matrices on 256-bit vectors are then repacked in the background
+ * into memory of this model's own ({@link Matrix#interleave}: decode reads them 1.3–1.5× faster; the same bytes,
+ * and the mapping's pages they came from become mere page cache), and the forward pass switches to them between
+ * two passes ({@link SliceModel#replaceWeights}); {@link #awaitRepacked} waits for that.
  */
 public final class LocalModel implements AutoCloseable {
 
@@ -52,9 +54,13 @@ public final class LocalModel implements AutoCloseable {
     private final SliceModel model;
     private final int context;
     private final double loadSeconds;
+    /** The background repack, or null when nothing needed it. */
+    private final Thread repack;
+    private volatile double repackSeconds;
+    private volatile Throwable repackFailure;
 
     private LocalModel(GgufFile file, Arena arena, ModelConfig config, Tokenizer tokenizer, ChatTemplate chatTemplate,
-                       WorkerPool pool, SliceModel model, int context, double loadSeconds) {
+                       WorkerPool pool, SliceModel model, int context, double loadSeconds, int repackThreads) {
         this.file = file;
         this.arena = arena;
         this.config = config;
@@ -64,6 +70,37 @@ public final class LocalModel implements AutoCloseable {
         this.model = model;
         this.context = context;
         this.loadSeconds = loadSeconds;
+        this.repack = repackThreads == 0 ? null : Thread.ofPlatform().name("shoal-repack").daemon().start(() -> {
+            long t0 = System.nanoTime();
+            try {
+                model.replaceWeights(model.weights().interleaved(arena, repackThreads));
+                repackSeconds = (System.nanoTime() - t0) / 1e9;
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // the model keeps serving from the mapping, at plain-layout speed
+                repackFailure = e;
+            }
+        });
+    }
+
+    /**
+     * Waits until the background repack is over; returns how long it took (0 when there was none).
+     *
+     * @throws IllegalStateException if it failed (the model still serves, from the plain layout)
+     */
+    public double awaitRepacked() {
+        if (repack == null) {
+            return 0;
+        }
+        try {
+            repack.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the weights to be repacked", e);
+        }
+        if (repackFailure != null) {
+            throw new IllegalStateException("repacking the weights failed: " + repackFailure, repackFailure);
+        }
+        return repackSeconds;
     }
 
     /**
@@ -92,9 +129,10 @@ public final class LocalModel implements AutoCloseable {
             ChatTemplate template = ChatTemplate.fromGguf(file.metadata());
             int ctx = context > 0 ? Math.min(context, c.trainedContext()) : Math.min(c.trainedContext(), DEFAULT_CONTEXT);
             pool = new WorkerPool(threads);
-            SliceWeights weights = SliceWeights.load(file, c, Slice.whole(c)).interleaved(arena, loadThreads(threads));
+            SliceWeights weights = SliceWeights.load(file, c, Slice.whole(c));
             SliceModel m = SliceModel.whole(weights, pool, ctx, maxBatch);
-            return new LocalModel(file, arena, c, tok, template, pool, m, ctx, (System.nanoTime() - t0) / 1e9);
+            return new LocalModel(file, arena, c, tok, template, pool, m, ctx, (System.nanoTime() - t0) / 1e9,
+                    weights.hasInterleavable() ? loadThreads(threads) : 0);
         } catch (RuntimeException e) {
             if (pool != null) {
                 pool.close();
@@ -144,6 +182,20 @@ public final class LocalModel implements AutoCloseable {
 
     @Override
     public void close() {
+        if (repack != null) {
+            // the arena it fills must outlive it
+            boolean interrupted = false;
+            while (repack.isAlive()) {
+                try {
+                    repack.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
         pool.close();
         arena.close();
         file.close();

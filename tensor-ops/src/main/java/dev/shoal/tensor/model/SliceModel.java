@@ -24,7 +24,9 @@ public final class SliceModel implements StepModel {
 
     private final ModelConfig c;
     private final Slice s;
-    private final SliceWeights w;
+    /** The weights; swapped only by {@link #forward} itself, between passes, for {@link #replaceWeights}'s. */
+    private SliceWeights w;
+    private volatile SliceWeights replacement;
     private final Collective collective;
     private final StageLink link;
     private final WorkerPool pool;
@@ -178,7 +180,20 @@ public final class SliceModel implements StepModel {
     }
 
     public SliceWeights weights() {
-        return w;
+        final SliceWeights r = replacement;
+        return r != null ? r : w;
+    }
+
+    /**
+     * Weights the next forward pass (and every later one) uses instead: the same slice's matrices in another
+     * layout, e.g. repacked in the background after a fast load (never under a pass: the swap is the pass's first
+     * step, on its own thread).
+     */
+    public void replaceWeights(SliceWeights next) {
+        if (!next.slice().equals(s) || next.layers().length != w.layers().length) {
+            throw new IllegalArgumentException("replacement weights are for " + next.slice() + ", not " + s);
+        }
+        replacement = next;
     }
 
     public int maxContext() {
@@ -236,6 +251,11 @@ public final class SliceModel implements StepModel {
                 throw new IllegalArgumentException("position " + positions[b] + " is outside the context of "
                         + caches[b].capacity());
             }
+        }
+        final SliceWeights next = replacement;
+        if (next != null) {
+            w = next;
+            replacement = null;
         }
         this.n = count;
         this.positions = positions;

@@ -122,6 +122,16 @@ public record SliceWeights(ModelConfig config, Slice slice, Matrix tokenEmbeddin
         return mapMatricesInParallel(m -> m.interleave(arena), threads);
     }
 
+    /** Whether {@link #interleaved} would repack anything. */
+    public boolean hasInterleavable() {
+        final boolean[] any = {false};
+        mapMatrices(m -> {
+            any[0] |= m.canInterleave();
+            return m;
+        });
+        return any[0];
+    }
+
     /**
      * {@link #mapMatrices} with {@code f} applied on {@code threads} threads at once (it must be thread-safe), the
      * largest matrices first so that the threads finish together: repacking a 1B model's matrices is bound by

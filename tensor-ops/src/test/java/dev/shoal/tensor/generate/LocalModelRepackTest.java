@@ -1,0 +1,107 @@
+package dev.shoal.tensor.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shoal.tensor.gguf.GgufFile;
+import dev.shoal.tensor.model.KvCache;
+import dev.shoal.tensor.model.Matrix;
+import dev.shoal.tensor.model.ModelConfig;
+import dev.shoal.tensor.model.Slice;
+import dev.shoal.tensor.model.SliceModel;
+import dev.shoal.tensor.model.SliceWeights;
+import dev.shoal.tensor.model.WorkerPool;
+import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.Q4_0Interleaved;
+import dev.shoal.tensor.synth.SyntheticModelWriter;
+import dev.shoal.tensor.synth.SyntheticShape;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link LocalModel}'s background repack of Q4_0 weights: it serves straight away, then (after
+ * {@link LocalModel#awaitRepacked}) every Q4_0 matrix is interleaved, with the tied output and the embedding one
+ * copy, and the repacked model decodes the same greedy tokens as the plain layout with logits as close as two
+ * kernel orders can be (the vector-vs-scalar bound of {@code SyntheticModelsTest}). A model of another type has
+ * nothing to repack.
+ */
+class LocalModelRepackTest {
+
+    @TempDir
+    static Path dir;
+
+    private static final int[] PROMPT = {1, 300, 301, 302, 303};
+    private static final int STEPS = 10;
+
+    @Test
+    void q4_0WeightsShouldBeRepackedInTheBackgroundAndDecodeAsThePlainOnes() throws Exception {
+        Path file = dir.resolve("tiny-Q4_0.gguf");
+        new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q4_0, 7, 0.08f, null).write(file);
+        List<Integer> plainTokens = new ArrayList<>();
+        float[] plainLogits;
+        try (GgufFile f = GgufFile.open(file); WorkerPool pool = new WorkerPool(2)) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            plainLogits = decode(SliceModel.whole(SliceWeights.load(f, c, Slice.whole(c)), pool, 64), plainTokens);
+        }
+        try (LocalModel lm = LocalModel.open(file, 2, 64)) {
+            // it serves before the repack is over (or after: either way the same tokens)
+            List<Integer> early = new ArrayList<>();
+            decode(lm.model(), early);
+            assertEquals(plainTokens, early, "greedy tokens while repacking");
+            assertTrue(lm.awaitRepacked() >= 0);
+            SliceWeights w = lm.model().weights();
+            for (Matrix m : w.matrices()) {
+                assertEquals(Q4_0Interleaved.supported(), m.interleaved(), m.name() + " interleaved");
+            }
+            assertTrue(w.output() == w.tokenEmbedding(), "the tied output is the embedding's one copy");
+            List<Integer> tokens = new ArrayList<>();
+            float[] logits = decode(lm.model(), tokens);
+            assertEquals(plainTokens, tokens, "greedy tokens after the repack");
+            double num = 0;
+            double den = 0;
+            for (int i = 0; i < logits.length; i++) {
+                num += (logits[i] - (double) plainLogits[i]) * (logits[i] - (double) plainLogits[i]);
+                den += (double) plainLogits[i] * plainLogits[i];
+            }
+            assertTrue(num / den < 5e-3, "repacked vs plain logits NMSE " + num / den);
+        }
+    }
+
+    @Test
+    void otherTypesShouldHaveNothingToRepack() throws Exception {
+        Path file = dir.resolve("tiny-Q8_0.gguf");
+        new SyntheticModelWriter(SyntheticShape.named("tiny"), GgmlType.Q8_0, 7, 0.08f, null).write(file);
+        try (LocalModel lm = LocalModel.open(file, 1, 64)) {
+            assertEquals(0.0, lm.awaitRepacked());
+            assertTrue(lm.model().weights().matrices().stream().noneMatch(Matrix::interleaved));
+        }
+    }
+
+    /** Prompt, then greedy steps; the last step's logits (a copy). */
+    private static float[] decode(SliceModel m, List<Integer> out) {
+        KvCache cache = m.newCache(64);
+        float[] logits = null;
+        for (int p = 0; p < PROMPT.length; p++) {
+            logits = m.forward(PROMPT[p], p, cache, true);
+        }
+        for (int s = 0; s < STEPS; s++) {
+            int next = argmax(logits);
+            out.add(next);
+            logits = m.forward(next, PROMPT.length + s, cache, true);
+        }
+        return logits.clone();
+    }
+
+    private static int argmax(float[] l) {
+        int best = 0;
+        for (int i = 1; i < l.length; i++) {
+            if (l[i] > l[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
