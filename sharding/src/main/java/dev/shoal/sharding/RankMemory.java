@@ -10,7 +10,9 @@ import dev.shoal.tensor.model.Slice;
  * starts at layer 0 (it looks up any token); per layer, the rows of Q/K/V and gate/up and the columns of
  * {@code attn_output} and {@code ffn_down} of its heads and FFN range; on a slice that ends at the last layer its own
  * copy of the output rows of its vocabulary range and the final norm. Then the KV cache of its layers and KV heads,
- * and the fixed per-node overhead.
+ * and the fixed per-node overhead. (A slice that holds the whole vocabulary of a tied embedding keeps one copy for
+ * both since session 17, {@code SliceWeights.mapMatrices}; this model still counts the output rows again there, on
+ * the safe side. Q4_0 matrices a worker repacks, {@code compactInterleaved}, are the same size as their copies.)
  */
 final class RankMemory {
 
