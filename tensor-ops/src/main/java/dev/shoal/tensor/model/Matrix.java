@@ -4,7 +4,7 @@ import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.gguf.TensorInfo;
 import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
-import dev.shoal.tensor.quant.Q4_0Interleaved;
+import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
 import dev.shoal.tensor.quant.QuantizedActivations;
@@ -17,9 +17,10 @@ import java.lang.foreign.MemorySegment;
  * {@code rowBytes} apart in {@code data}. On a single node the window points into the memory-mapped file; a
  * worker that owns a slice {@link #compact compacts} it into memory of its own.
  *
- * <p>An {@code interleaved} matrix was {@link #interleave repacked} into memory of its own in
- * {@link Q4_0Interleaved}'s layout (groups of eight rows, a plain tail): {@code rowStart} and {@code colStart} are 0
- * and {@code rowBytes} is a packed row's size, so the tail's row r still sits at {@code r · rowBytes}.
+ * <p>An {@code interleaved} matrix was {@link #interleave repacked} into memory of its own in its type's
+ * {@link RowGroups} layout (groups of eight rows, a plain tail; Q4_0 and Q4_K): {@code rowStart} and
+ * {@code colStart} are 0 and {@code rowBytes} is a packed row's size, so the tail's row r still sits at
+ * {@code r · rowBytes}.
  */
 public record Matrix(String name, QuantKernel kernel, MemorySegment data, long rowBytes, int rowStart, int rows,
                      int colStart, int cols, boolean interleaved) {
@@ -30,8 +31,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             throw new IllegalArgumentException("tensor '" + name + "' of type " + t + ": columns " + colStart + ".."
                     + (colStart + cols) + " do not fall on its " + t.blockSize() + "-element block edges");
         }
-        if (interleaved && (t != GgmlType.Q4_0 || rowStart != 0 || colStart != 0 || rowBytes != t.bytesFor(cols))) {
-            throw new IllegalArgumentException("tensor '" + name + "': only a packed Q4_0 window can be interleaved");
+        if (interleaved && (RowGroups.forType(t) == null || rowStart != 0 || colStart != 0
+                || rowBytes != t.bytesFor(cols))) {
+            throw new IllegalArgumentException("tensor '" + name + "': only a packed window of a type with row groups"
+                    + " can be interleaved");
         }
     }
 
@@ -69,24 +72,31 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         return (rowStart + (long) r) * rowBytes + kernel.type().bytesFor(colStart);
     }
 
-    /** Rows held in groups of {@link Q4_0Interleaved#ROWS} (0 unless interleaved); the rest are plain. */
+    /** Rows held in groups of {@link RowGroups#ROWS} (0 unless interleaved); the rest are plain. */
     public int groupedRows() {
-        return interleaved ? rows - rows % Q4_0Interleaved.ROWS : 0;
+        return interleaved ? rows - rows % RowGroups.ROWS : 0;
+    }
+
+    /** The row-group layout of an interleaved matrix. */
+    private RowGroups layout() {
+        return RowGroups.forType(kernel.type());
     }
 
     /** Rows that a split of the row range should keep together: a whole group when interleaved. */
     public int rowGrain() {
-        return interleaved ? Q4_0Interleaved.ROWS : 1;
-    }
-
-    /** Whether {@link #interleave} would repack this window (Q4_0, a 256-bit kernel, at least one group of rows). */
-    public boolean canInterleave() {
-        return !interleaved && kernel.type() == GgmlType.Q4_0 && Q4_0Interleaved.supported()
-                && rows >= Q4_0Interleaved.ROWS;
+        return interleaved ? RowGroups.ROWS : 1;
     }
 
     /**
-     * This window repacked into {@code arena}'s memory in {@link Q4_0Interleaved}'s layout, the same size as
+     * Whether {@link #interleave} would repack this window (a type with {@link RowGroups}, 256-bit kernels, at least
+     * one group of rows).
+     */
+    public boolean canInterleave() {
+        return !interleaved && RowGroups.forType(kernel.type()) != null && rows >= RowGroups.ROWS;
+    }
+
+    /**
+     * This window repacked into {@code arena}'s memory in its type's {@link RowGroups} layout, the same size as
      * {@link #compact}: decode then keeps one row per vector lane. Windows that {@link #canInterleave cannot} come
      * back as they are.
      */
@@ -96,7 +106,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         }
         final long packedRow = kernel.type().bytesFor(cols);
         final MemorySegment own = arena.allocate(packedRow * rows, 64);
-        Q4_0Interleaved.pack(data, offsetOf(0), rowBytes, rows, cols, own, 0);
+        RowGroups.forType(kernel.type()).pack(data, offsetOf(0), rowBytes, rows, cols, own, 0);
         return new Matrix(name, kernel, own, packedRow, 0, rows, 0, cols, true);
     }
 
@@ -213,20 +223,21 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * (a row's value does not depend on how the range was split).
      */
     private void multiplyInterleaved(QuantizedActivations a, int b, float[] out, int outOff, int r0, int r1) {
+        final RowGroups l = layout();
         final int grouped = groupedRows();
-        final int g = Q4_0Interleaved.ROWS;
+        final int g = RowGroups.ROWS;
         final int g0 = Math.min((r0 + g - 1) / g, grouped / g);
         final int g1 = Math.max(g0, Math.min(r1, grouped) / g);
         for (int r = r0; r < Math.min(r1, g * g0); r++) {
-            out[outOff + r] = Q4_0Interleaved.dotRow(data, Q4_0Interleaved.groupOffset(r / g, cols), r % g, a, b, cols);
+            out[outOff + r] = l.dotRow(data, l.groupOffset(r / g, cols), r % g, a, b, cols);
         }
         if (g1 > g0) {
-            Q4_0Interleaved.dotGroups(data, 0, a, b, cols, g0, g1, out, outOff + g * g0);
+            l.dotGroups(data, 0, a, b, cols, g0, g1, out, outOff + g * g0);
         }
         for (int r = Math.max(r0, g * g1); r < r1; r++) {
             out[outOff + r] = r < grouped
-                    ? Q4_0Interleaved.dotRow(data, Q4_0Interleaved.groupOffset(r / g, cols), r % g, a, b, cols)
-                    : Q4_0Interleaved.dotPlainRow(data, offsetOf(r), a, b, cols);
+                    ? l.dotRow(data, l.groupOffset(r / g, cols), r % g, a, b, cols)
+                    : l.dotPlainRow(data, offsetOf(r), a, b, cols);
         }
     }
 
@@ -276,9 +287,9 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             final int rows = Math.min(TILE_ROWS, r1 - t0);
             for (int i = 0; i < rows; i++) {
                 final int r = t0 + i;
-                final int g = Q4_0Interleaved.ROWS;
+                final int g = RowGroups.ROWS;
                 if (r < groupedRows() && r % g == 0 && i + g <= rows) {
-                    Q4_0Interleaved.dequantizeGroup(d, Q4_0Interleaved.groupOffset(r / g, c), c, tile, i * c, c);
+                    layout().dequantizeGroup(d, layout().groupOffset(r / g, c), c, tile, i * c, c);
                     i += g - 1;
                 } else if (r < groupedRows()) {
                     row(r, tile, i * c);
@@ -353,8 +364,8 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     /** Dequantizes local row {@code r} into {@code dst[off, off + cols)}. */
     public void row(int r, float[] dst, int off) {
         if (r < groupedRows()) {
-            final int g = Q4_0Interleaved.ROWS;
-            Q4_0Interleaved.dequantizeRow(data, Q4_0Interleaved.groupOffset(r / g, cols), r % g, cols, dst, off);
+            final RowGroups l = layout();
+            l.dequantizeRow(data, l.groupOffset(r / RowGroups.ROWS, cols), r % RowGroups.ROWS, cols, dst, off);
             return;
         }
         kernel.dequantize(data, offsetOf(r), dst, off, cols);

@@ -79,7 +79,7 @@ final class ActivationQuantizer {
             }
         }
         if (a.hasBroadcastPairs(row)) {
-            Q4_0Interleaved.broadcastPairs(shorts, out, n, a.broadcastPairArray(), a.broadcastPairOffset(row));
+            Q4_0Interleaved.broadcastPairs(lv, out, n, a.broadcastPairArray(), a.broadcastPairOffset(row));
         }
     }
 
@@ -131,6 +131,9 @@ final class ActivationQuantizer {
                         (int) (sums[(blocks + j) * 16 + 2 * sub] + sums[(blocks + j) * 16 + 2 * sub + 1]);
             }
             sc[blocks + j] = d;
+        }
+        if (a.hasBroadcastPairs(row)) {
+            Q4_0Interleaved.broadcastPairs(lv, out, n, a.broadcastPairArray(), a.broadcastPairOffset(row));
         }
     }
 }

@@ -34,12 +34,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code acc = fma(float(Σ) · d, dx, acc)} over its blocks in order, which {@link #dotRow} repeats
  * operation for operation, so a row gives the same float whether it sits in a group or in the plain tail.
  *
- * <p>256-bit vectors only ({@link #supported}); elsewhere matrices keep the plain layout.
+ * <p>256-bit vectors only ({@link RowGroups#supported}); elsewhere matrices keep the plain layout.
  */
-public final class Q4_0Interleaved {
+public final class Q4_0Interleaved implements RowGroups {
 
-    /** Rows per group. */
-    public static final int ROWS = 8;
+    public static final Q4_0Interleaved INSTANCE = new Q4_0Interleaved();
+
     private static final int QK = 32;
     private static final int BLOCK = 18;
     /** Bytes of one block of a group: 128 of nibbles, 16 of scales. */
@@ -53,20 +53,13 @@ public final class Q4_0Interleaved {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
-    private Q4_0Interleaved() {
-    }
-
-    /** Whether this JVM's kernels run on 256-bit vectors, the only width this layout has a kernel for. */
-    public static boolean supported() {
-        return Lanes.L == 8;
-    }
-
     /**
      * Repacks {@code rows} plain Q4_0 rows of {@code cols} columns, row r at {@code srcOff + r·srcRowBytes} in
      * {@code src}, into {@code dst} from {@code dstOff} ({@code rows · cols / 32 · 18} bytes).
      */
-    public static void pack(MemorySegment src, long srcOff, long srcRowBytes, int rows, int cols, MemorySegment dst,
-                            long dstOff) {
+    @Override
+    public void pack(MemorySegment src, long srcOff, long srcRowBytes, int rows, int cols, MemorySegment dst,
+                     long dstOff) {
         BlockIo.checkBlocks(GgmlType.Q4_0, cols);
         final int blocks = cols / QK;
         final long rowBytes = (long) blocks * BLOCK;
@@ -96,21 +89,22 @@ public final class Q4_0Interleaved {
      * each byte's low four bits): element i of the part is byte i's nibble, at bits 8i..8i+3 of {@code bytes}; the
      * int takes the even ones at bits 0, 4, 8, 12 and the odd ones at 16, 20, 24, 28 (lanes 2r and 2r+1).
      */
-    private static int partOfRow(long bytes) {
+    static int partOfRow(long bytes) {
         // Long.compress is one PEXT on x86 with BMI2
         return (int) (Long.compress(bytes, 0x000F_000F_000F_000FL) | (Long.compress(bytes, 0x0F00_0F00_0F00_0F00L) << 16));
     }
 
-    /** {@link QuantizedActivations#broadcastPairArray}'s layout of the n short levels at {@code levels[from..]}. */
-    static void broadcastPairs(short[] levels, int from, int n, short[] dst, int dstOff) {
+    /** {@link QuantizedActivations#broadcastPairArray}'s layout of the n levels at {@code levels[from..]}. */
+    static void broadcastPairs(float[] levels, int from, int n, short[] dst, int dstOff) {
         for (int i = 0; i < n / 2; i++) {
-            final int pair = (levels[from + 2 * i] & 0xFFFF) | (levels[from + 2 * i + 1] << 16);
+            final int pair = ((int) levels[from + 2 * i] & 0xFFFF) | ((int) levels[from + 2 * i + 1] << 16);
             IntVector.broadcast(I8, pair).reinterpretAsShorts().intoArray(dst, dstOff + 16 * i);
         }
     }
 
     /** Byte offset of group g (of a matrix with {@code cols} columns) from the start of the repacked data. */
-    public static long groupOffset(int g, int cols) {
+    @Override
+    public long groupOffset(int g, int cols) {
         return (long) g * ROWS * GgmlType.Q4_0.bytesFor(cols);
     }
 
@@ -119,7 +113,8 @@ public final class Q4_0Interleaved {
      * repacked data at {@code base}. {@code a} is Q8_0 activations with their broadcast pairs
      * ({@link QuantizedActivations#hasBroadcastPairs}).
      */
-    public static void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
+    @Override
+    public void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
                                  float[] out, int outOff) {
         BlockIo.checkBlocks(GgmlType.Q4_0, cols);
         final short[] xs = a.broadcastPairArray();
@@ -202,7 +197,8 @@ public final class Q4_0Interleaved {
      * Row {@code r} (0..7) of the group at {@code groupAt} · input {@code row} of Q8_0 activations {@code a}, in the
      * group kernel's order and rounding, element by element: the reference for tests and the path for lone rows.
      */
-    public static float dotRow(MemorySegment m, long groupAt, int r, QuantizedActivations a, int row, int cols) {
+    @Override
+    public float dotRow(MemorySegment m, long groupAt, int r, QuantizedActivations a, int row, int cols) {
         BlockIo.checkBlocks(GgmlType.Q4_0, cols);
         final float[] x = a.values();
         final int xo = a.offset(row);
@@ -219,7 +215,8 @@ public final class Q4_0Interleaved {
     }
 
     /** A plain tail row · input {@code row}, in the group kernel's order and rounding ({@link #dotRow}). */
-    public static float dotPlainRow(MemorySegment m, long rowAt, QuantizedActivations a, int row, int cols) {
+    @Override
+    public float dotPlainRow(MemorySegment m, long rowAt, QuantizedActivations a, int row, int cols) {
         BlockIo.checkBlocks(GgmlType.Q4_0, cols);
         final float[] x = a.values();
         final int xo = a.offset(row);
@@ -249,7 +246,8 @@ public final class Q4_0Interleaved {
      * {@link Q4_0Kernel#dequantize} gives for the plain row, signed zeros included. Read as ints, lane r of part t holds row r's elements 8t..8t+7, the even ones in bits
      * 4k, the odd ones in bits 16+4k; broadcast to eight lanes and shifted per lane, they come out in order.
      */
-    public static void dequantizeRow(MemorySegment m, long groupAt, int r, int cols, float[] dst, int off) {
+    @Override
+    public void dequantizeRow(MemorySegment m, long groupAt, int r, int cols, float[] dst, int off) {
         BlockIo.checkBlocks(GgmlType.Q4_0, cols);
         final IntVector shifts = IntVector.fromArray(I8, ELEMENT_SHIFTS, 0);
         for (int b = 0; b < cols / QK; b++) {
@@ -265,12 +263,8 @@ public final class Q4_0Interleaved {
     }
 
     /** Lane i of a part's int for row r holds element i at this bit offset. */
-    private static final int[] ELEMENT_SHIFTS = {0, 16, 4, 20, 8, 24, 12, 28};
+    static final int[] ELEMENT_SHIFTS = {0, 16, 4, 20, 8, 24, 12, 28};
 
-    /** All eight rows of the group at {@code groupAt}, row r at {@code dst[off + r·stride ..]}: a prefill tile. */
-    public static void dequantizeGroup(MemorySegment m, long groupAt, int cols, float[] dst, int off, int stride) {
-        for (int r = 0; r < ROWS; r++) {
-            dequantizeRow(m, groupAt, r, cols, dst, off + r * stride);
-        }
+    private Q4_0Interleaved() {
     }
 }

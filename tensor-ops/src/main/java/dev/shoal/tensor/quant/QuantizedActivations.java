@@ -61,9 +61,9 @@ public final class QuantizedActivations {
         this.nibbleOffsets = type == ActivationType.Q8_0 ? new short[maxRows * maxCols / 4] : null;
         this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         this.shortLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
-        final boolean broadcast = type == ActivationType.Q8_0 && Q4_0Interleaved.supported();
+        final boolean broadcast = (type == ActivationType.Q8_0 || type == ActivationType.Q8_K) && RowGroups.supported();
         this.broadcastPairs = broadcast ? new short[Math.min(maxRows, BROADCAST_ROWS) * maxCols * 8] : null;
-        this.blockOffsets = broadcast ? new int[maxRows * blocksPerRow] : null;
+        this.blockOffsets = broadcast && type == ActivationType.Q8_0 ? new int[maxRows * blocksPerRow] : null;
     }
 
     public ActivationType type() {
@@ -191,15 +191,18 @@ public final class QuantizedActivations {
      */
     public static final int BROADCAST_ROWS = 3;
 
-    /** Whether row b's levels are in {@link #broadcastPairArray} (Q8_0 rows below {@link #BROADCAST_ROWS}, 256-bit). */
+    /**
+     * Whether row b's levels are in {@link #broadcastPairArray} (Q8_0 and Q8_K rows below {@link #BROADCAST_ROWS},
+     * 256-bit vectors).
+     */
     public boolean hasBroadcastPairs(int b) {
         return broadcastPairs != null && b < BROADCAST_ROWS;
     }
 
     /**
-     * Q8_0, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
+     * Q8_0 and Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
      * row, 16 shorts q[2i], q[2i+1], q[2i], ... at {@code broadcastPairOffset(row) + 16i}, the operand of
-     * {@link Q4_0Interleaved}'s multiplies (eight rows' lanes against the same two elements).
+     * {@link RowGroups} kernels' multiplies (eight rows' lanes against the same two elements).
      */
     short[] broadcastPairArray() {
         return broadcastPairs;

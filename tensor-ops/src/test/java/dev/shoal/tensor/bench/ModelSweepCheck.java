@@ -20,7 +20,7 @@ import java.util.Random;
  * rows in anonymous memory) it has the model's own shapes and its file-backed pages, and its figures track the
  * model's decode: in session 16 a kernel change that doubled the memory streams in flight moved a 300 MiB synthetic matrix from
  * 4.8-5.9 to 8.0-8.7 GB/s but this sweep only from 6.3-7.3 to 6.3-7.8, as the model's decode did. Args: the GGUF
- * path. Not a test: run pinned to one core with the test classpath and {@code --add-modules=jdk.incubator.vector},
+ * path, and {@code --interleaved} to repack the matrices that can be first ({@link Matrix#interleave}). Not a test: run pinned to one core with the test classpath and {@code --add-modules=jdk.incubator.vector},
  * in a JVM of its own (docs/BENCHMARKS.md has the command).
  */
 public final class ModelSweepCheck {
@@ -31,14 +31,16 @@ public final class ModelSweepCheck {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            throw new IllegalArgumentException("usage: ModelSweepCheck FILE.gguf");
+        if (args.length < 1 || args.length > 2 || args.length == 2 && !args[1].equals("--interleaved")) {
+            throw new IllegalArgumentException("usage: ModelSweepCheck FILE.gguf [--interleaved]");
         }
         GgufFile f = GgufFile.open(Path.of(args[0]));
+        final boolean interleave = args.length == 2;
+        final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
         List<Matrix> ms = new ArrayList<>();
         for (TensorInfo t : f.tensors()) {
             if (t.rank() == 2) {
-                ms.add(Matrix.of(f, t.name()));
+                ms.add(interleave ? Matrix.of(f, t.name()).interleave(arena) : Matrix.of(f, t.name()));
             }
         }
         if (ms.isEmpty()) {

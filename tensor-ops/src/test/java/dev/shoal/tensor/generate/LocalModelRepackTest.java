@@ -12,7 +12,7 @@ import dev.shoal.tensor.model.SliceModel;
 import dev.shoal.tensor.model.SliceWeights;
 import dev.shoal.tensor.model.WorkerPool;
 import dev.shoal.tensor.quant.GgmlType;
-import dev.shoal.tensor.quant.Q4_0Interleaved;
+import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.synth.SyntheticModelWriter;
 import dev.shoal.tensor.synth.SyntheticShape;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class LocalModelRepackTest {
             assertTrue(lm.awaitRepacked() >= 0);
             SliceWeights w = lm.model().weights();
             for (Matrix m : w.matrices()) {
-                assertEquals(Q4_0Interleaved.supported(), m.interleaved(), m.name() + " interleaved");
+                assertEquals(RowGroups.supported(), m.interleaved(), m.name() + " interleaved");
             }
             assertTrue(w.output() == w.tokenEmbedding(), "the tied output is the embedding's one copy");
             List<Integer> tokens = new ArrayList<>();

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * inputs, with leftover rows; from 12 inputs on narrower vectors, panels of inputs laid out column-major, the last
  * one part-filled at 12, 17 and 33 inputs; Q4_1/Q5_1,
  * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
- * ranges that start and end anywhere, and with float32 and quantized activations; and the same for Q4_0 repacked
+ * ranges that start and end anywhere, and with float32 and quantized activations; and the same for Q4_0 and Q4_K repacked
  * eight rows at a time ({@link Matrix#interleave}), whose rows must also not depend on where a range was cut. Every output must match the
  * scalar reference dot of its row and input within float-summation rounding, and rows outside the range must be
  * left alone.
@@ -36,7 +36,7 @@ class MatrixBatchTest {
         "Q5_0, 64, QUANTIZED, false", "Q5_1, 96, QUANTIZED, false", "Q4_K, 512, QUANTIZED, false",
         "Q5_K, 256, QUANTIZED, false", "Q6_K, 512, QUANTIZED, false", "F16, 72, QUANTIZED, false",
         "BF16, 40, QUANTIZED, false", "F32, 24, QUANTIZED, false", "Q8_0, 160, F32, false", "Q4_K, 256, F32, false",
-        "Q4_0, 96, QUANTIZED, true", "Q4_0, 160, F32, true"})
+        "Q4_0, 96, QUANTIZED, true", "Q4_0, 160, F32, true", "Q4_K, 512, QUANTIZED, true", "Q4_K, 256, F32, true"})
     void everyPathShouldMatchTheScalarReference(GgmlType type, int cols, ActivationMode mode, boolean interleave) {
         QuantKernel k = QuantKernels.forType(type, "test");
         SplittableRandom rnd = new SplittableRandom(type.ordinal() * 31L + cols);
@@ -48,7 +48,7 @@ class MatrixBatchTest {
         Matrix m = new Matrix("test", k, data, rowBytes, 0, ROWS, 0, cols);
         if (interleave) {
             m = m.interleave(java.lang.foreign.Arena.ofAuto());
-            assertEquals(dev.shoal.tensor.quant.Q4_0Interleaved.supported(), m.interleaved());
+            assertEquals(dev.shoal.tensor.quant.RowGroups.supported(), m.interleaved());
         }
         ActivationType at = mode == ActivationMode.F32 ? ActivationType.F32 : k.activationType();
         for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 16, 17, 33}) {
