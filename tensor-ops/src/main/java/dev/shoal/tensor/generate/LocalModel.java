@@ -145,7 +145,7 @@ public final class LocalModel implements AutoCloseable {
 
     /**
      * Threads that repack weights at load: every core this process may use, at least the forward pass's own (a
-     * one-off burst; repacking a 1B Q4_0 file takes about a second of one core).
+     * one-off burst; repacking a 1B Q4_0 or Q4_K file takes 1-2.5 s of one core).
      */
     public static int loadThreads(int threads) {
         return Math.max(threads, Runtime.getRuntime().availableProcessors());
