@@ -17,7 +17,7 @@ import java.nio.file.Path;
  * A whole model on this node: the memory-mapped file, its tokenizer and chat template, and the forward pass
  * with a pool of {@code threads} workers. Weights are used straight from the mapping, so the model serves as soon as
  * the file is mapped and its metadata read. Q4_0 and Q4_K matrices on 256-bit vectors are then repacked in the
- * background into memory of this model's own ({@link Matrix#interleave}: decode reads them 1.3–1.5× faster; the
+ * background into memory of this model's own ({@link Matrix#interleave}: decode reads them 1.1–1.7× faster; the
  * same bytes, and the mapping's pages they came from become mere page cache), and the forward pass switches to them
  * between two passes ({@link SliceModel#replaceWeights}); {@link #awaitRepacked} waits for that.
  */
