@@ -23,7 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code 8t + 2k + p} of the block;</li>
  *   <li>bytes 128-143: the eight rows' f16 scales d, row 0 first.</li>
  * </ul>
- * A group is exactly as large as its eight plain rows (8 × 18 bytes per block), so repacking costs no memory.
+ * A group is exactly as large as its eight plain rows (8 × 18 bytes per block): the repacked copy is the size of the
+ * plain matrix.
  *
  * <p>The kernel multiplies shift-and-masked nibbles by activations laid out by
  * {@link QuantizedActivations#broadcastPairArray}: for each (t, k) the pair (x[8t+2k], x[8t+2k+1]) repeated in all
