@@ -169,8 +169,9 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      *
      * <p>Few inputs (decode): each row streams from memory once and meets every input in the kernel's own dot;
      * with one input, rows are taken four at a time from the four quarters of the range
-     * ({@link QuantKernel#dotQuantized4}), so four sequential memory streams are in flight. Many inputs
-     * (prefill): see {@link #multiplyTiled}.
+     * ({@link QuantKernel#dotQuantized4}), so four sequential memory streams are in flight; an interleaved matrix
+     * takes each input through its {@link RowGroups} kernel, eight rows per group. Many inputs (prefill): see
+     * {@link #multiplyTiled}.
      */
     public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
         // Q8_1 (Q4_1/Q5_1 weights) multiplies the weights' offset m by the block's stored, f16-rounded s = d·Σq,

@@ -1,16 +1,10 @@
-package dev.shoal.tensor.generate;
+package dev.shoal.tensor.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shoal.tensor.generate.LocalModel;
 import dev.shoal.tensor.gguf.GgufFile;
-import dev.shoal.tensor.model.KvCache;
-import dev.shoal.tensor.model.Matrix;
-import dev.shoal.tensor.model.ModelConfig;
-import dev.shoal.tensor.model.Slice;
-import dev.shoal.tensor.model.SliceModel;
-import dev.shoal.tensor.model.SliceWeights;
-import dev.shoal.tensor.model.WorkerPool;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.synth.SyntheticModelWriter;
@@ -88,20 +82,10 @@ class LocalModelRepackTest {
             logits = m.forward(PROMPT[p], p, cache, true);
         }
         for (int s = 0; s < STEPS; s++) {
-            int next = argmax(logits);
+            int next = Greedy.argmax(logits);
             out.add(next);
             logits = m.forward(next, PROMPT.length + s, cache, true);
         }
         return logits.clone();
-    }
-
-    private static int argmax(float[] l) {
-        int best = 0;
-        for (int i = 1; i < l.length; i++) {
-            if (l[i] > l[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
