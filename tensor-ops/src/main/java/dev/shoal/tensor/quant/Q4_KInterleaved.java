@@ -23,8 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>1120-1151: per row an int (at 1120+4r) holding the top two bits of scale s at bits 4s and of min s at 4s+2.</li>
  * </ul>
  *
- * <p>Per sub-block the kernel sums nibble × level in 16-bit lanes (at most 16·15·127 per lane), takes 8·Σx off so
- * the row's two lanes sum below 2^15 (as Q4_0's), and puts it back after their sum: Σq·x exactly. Then, per row and
+ * <p>Per sub-block the kernel sums nibble × level in 16-bit lanes (at most 16·15·127 per lane) and adds each row's
+ * two lanes sign-extended to 32 bits: Σq·x exactly. Then, per row and
  * super-block, sumi = Σ scale·Σq·x and summ = Σ min·Σx in ints, and {@code acc = fma(sumi, d·dx, acc)},
  * {@code acc = fma(summ, dmin·(−dx), acc)}, which {@link #dotRow} and {@link #dotPlainRow} repeat exactly.
  */
@@ -167,10 +167,11 @@ public final class Q4_KInterleaved implements RowGroups {
                                 .mul(ShortVector.fromArray(S16, xs, xb + 224)))
                         .add(w3.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 240)));
-                // Σ(q−8)·x per row (|·| < 2^15), then +8Σx: Σq·x exactly
-                final IntVector qx = s0.add(s1).add(s2.add(s3))
-                        .sub(IntVector.broadcast(I8, (8 * ss) & 0xFFFF).reinterpretAsShorts())
-                        .reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16).add(8 * ss);
+                // each lane holds 16 products q·x, |Σ| ≤ 16·15·128 < 2^15: its two lanes sign-extended and summed,
+                // Σq·x per row exactly (shifts and an add, no broadcast and no 32-bit multiply)
+                final IntVector pair = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();
+                final IntVector qx = pair.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(pair.lanewise(VectorOperators.ASHR, 16));
                 final IntVector lowBits = (IntVector) ByteVector.fromMemorySegment(B8, m, at + LOW + 8L * s, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
                 final IntVector top = high.lanewise(VectorOperators.LSHR, 4 * s);

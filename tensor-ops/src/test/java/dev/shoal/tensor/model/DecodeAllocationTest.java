@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.shoal.tensor.SharedModels;
 import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.synth.SyntheticModelWriter;
 import dev.shoal.tensor.synth.SyntheticShape;
 import java.lang.management.ManagementFactory;
@@ -62,7 +63,9 @@ class DecodeAllocationTest {
     @ValueSource(ints = {128, 256, 512})
     void decodeStepsShouldAllocateNothingAtOtherVectorWidths(int bits) throws Exception {
         int own = Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 512);
-        assumeTrue(bits != own, "this JVM's own width is what the other tests run at");
+        // a forced width also decides the 16-bit paths: forced 512 runs bodies a 512-bit JVM with them on does not
+        assumeTrue(bits != own || RowGroups.supported() != (bits == 256),
+                "this JVM's own width and paths are what the other tests run at");
         assumeTrue(bits <= own, "wider than the CPU's vectors runs unaccelerated: not a measure of anything");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
