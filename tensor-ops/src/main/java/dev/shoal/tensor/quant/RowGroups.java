@@ -16,7 +16,7 @@ public sealed interface RowGroups permits Q4_0Interleaved, Q4_KInterleaved {
     /** Rows per group. */
     int ROWS = 8;
 
-    /** The layout for {@code type}, or null if it has none (or this JVM has no 256-bit vectors, {@link #supported}). */
+    /** The layout for {@code type}, or null if it has none (or the kernels do not run at 256 bits, {@link #supported}). */
     static RowGroups forType(GgmlType type) {
         if (!supported()) {
             return null;
