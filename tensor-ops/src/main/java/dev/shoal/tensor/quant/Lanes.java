@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Lanes {
 
-    /** Test hook: {@code -Dshoal.quant.vectorBits=128|256|512} forces a width; absent = preferred, capped at 256. */
+    /** Test hook: {@code -Dshoal.quant.vectorBits=128|256|512} forces a width; absent = preferred, capped at 512. */
     static final String WIDTH_PROPERTY = "shoal.quant.vectorBits";
 
     static final VectorSpecies<Float> F = floatSpecies(Integer.getInteger(WIDTH_PROPERTY, 0));
@@ -35,13 +35,6 @@ final class Lanes {
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Eight floats, whatever the width: the eight sub-blocks of a K-quant super-block, one per lane. */
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    /**
-     * Whether the 16-bit integer decode paths run: the quantized dot products of Q8_0, Q4_0, Q4_K and Q6_K and the
-     * repacked layouts ({@link RowGroups}), all written for 256-bit vectors (in {@link #F8} and 16-lane shorts).
-     * Exactly when the kernels' width is 256 bits, which is also the default on AVX-512 machines (see
-     * {@link #floatSpecies}).
-     */
-    static final boolean INT16 = F.vectorBitSize() == 256;
 
     /** Lane i holds 1 << i, to test bit i of a mask broadcast to every lane. */
     private static final ShortVector LANE_BITS = laneBits();
@@ -49,19 +42,9 @@ final class Lanes {
     private Lanes() {
     }
 
-    /**
-     * The kernels' width: forced by {@link #WIDTH_PROPERTY}, else the preferred one capped at 256 bits. On Zen 4
-     * (AVX-512 as two 256-bit halves) the 16-bit bodies decode 1.5–2.4× faster than the float bodies at 512 bits
-     * ({@code KernelSpeedCheck}, one core: Q8_0 8.8 → 20.9, Q4_0 8.8 → 12.0, Q4_K 5.1 → 7.7 GB/s; a 1B Q8_0 model
-     * 6.8 → 12 tok/s). Types without a 16-bit body (Q5_K, Q5_0, …) lose some speed at 256 bits there (Q5_K 4.3 →
-     * 3.3 GB/s), but one width for every kernel keeps the JIT's type profiles to one vector class per shape: with
-     * the 16-bit bodies at 256 beside the float ones at 512 in one JVM, the allocation test saw boxed vectors in
-     * 4 of 10 runs. Operations outside the kernels ({@code Ops}: attention, norms, prefill tiles) keep the
-     * preferred width.
-     */
     private static VectorSpecies<Float> floatSpecies(int bits) {
         if (bits == 0) {
-            bits = Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 256);
+            bits = Math.clamp(FloatVector.SPECIES_PREFERRED.vectorBitSize(), 128, 512);
         }
         if (bits != 128 && bits != 256 && bits != 512) {
             throw new IllegalArgumentException(WIDTH_PROPERTY + " must be 128, 256 or 512, got " + bits);

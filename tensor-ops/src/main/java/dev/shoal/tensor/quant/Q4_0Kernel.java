@@ -25,7 +25,7 @@ final class Q4_0Kernel implements QuantKernel {
     private static final int QK = 32;
     private static final int BLOCK = 18;
     /** The 16-bit path ({@link #nibbleSums}) where vectors are 256 bits, as Q8_0's; other widths widen to floats. */
-    private static final boolean INT16 = Lanes.INT16;
+    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     /** Two blocks' 16 packed bytes each, as 16 shorts (256-bit path of {@link #dotQuantized2}). */
@@ -222,8 +222,8 @@ final class Q4_0Kernel implements QuantKernel {
             final int so = row * a.blocksPerRow();
             final int blocks = n / QK;
             final VectorMask<Short> second = S16.indexInRange(-8, 8);
-            FloatVector accA = FloatVector.zero(Lanes.F8);
-            FloatVector accB = FloatVector.zero(Lanes.F8);
+            FloatVector accA = FloatVector.zero(F);
+            FloatVector accB = FloatVector.zero(F);
             // over block pairs, with every array index affine in the pair (xo is a whole number of blocks, so
             // xb / 4 = xo / 4 + 8b): C2 then hoists the range checks out of the loop; with b += 2 up to
             // b + 1 < blocks and xb / 4 it kept 13 compare-and-branch pairs in the 151-instruction loop (hsdis). The
@@ -257,7 +257,7 @@ final class Q4_0Kernel implements QuantKernel {
                         .add(wA.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
                 final FloatVector fA = (FloatVector) pA.convert(VectorOperators.I2F, 0);
-                accA = fA.fma(FloatVector.broadcast(Lanes.F8, dA0).blend(FloatVector.broadcast(Lanes.F8, dA1), SECOND_BLOCK_SUMS),
+                accA = fA.fma(FloatVector.broadcast(F, dA0).blend(FloatVector.broadcast(F, dA1), SECOND_BLOCK_SUMS),
                         accA);
                 final ShortVector vB = ShortVector.fromMemorySegment(S16, src, offB + blk + 2, LE)
                         .blend(ShortVector.fromMemorySegment(S16, src, offB + blk + 4, LE), second);
@@ -268,7 +268,7 @@ final class Q4_0Kernel implements QuantKernel {
                         .add(wB.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
                 final FloatVector fB = (FloatVector) pB.convert(VectorOperators.I2F, 0);
-                accB = fB.fma(FloatVector.broadcast(Lanes.F8, dB0).blend(FloatVector.broadcast(Lanes.F8, dB1), SECOND_BLOCK_SUMS),
+                accB = fB.fma(FloatVector.broadcast(F, dB0).blend(FloatVector.broadcast(F, dB1), SECOND_BLOCK_SUMS),
                         accB);
             }
             float sumA = accA.reduceLanes(VectorOperators.ADD);

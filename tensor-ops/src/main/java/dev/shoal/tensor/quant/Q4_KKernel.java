@@ -28,7 +28,7 @@ final class Q4_KKernel implements QuantKernel {
     private static final int SCALES = 4;
     private static final int QS = 16;
     /** The 16-bit path ({@link #dotQuantized16}) where vectors are 256 bits, as Q8_0's and Q4_0's. */
-    private static final boolean INT16 = Lanes.INT16;
+    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     /** Right shifts that put byte j of a 64-bit word's low half in int lane 2j and of its high half in lane 2j+1. */
@@ -389,8 +389,8 @@ final class Q4_KKernel implements QuantKernel {
         final int[] subSums = a.subBlockSumArray();
         final int xo = a.offset(row);
         final int so = row * a.blocksPerRow();
-        FloatVector acc = FloatVector.zero(Lanes.F8);
-        FloatVector mins = FloatVector.zero(Lanes.F8);
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector mins = FloatVector.zero(F);
         for (int b = 0; b < n / QK; b++) {
             final long at = offset + (long) BLOCK * b;
             final int xb = xo + QK * b;
@@ -403,7 +403,7 @@ final class Q4_KKernel implements QuantKernel {
             final IntVector m = LongVector.broadcast(LongVector.SPECIES_256, KScales.mins(low, high)).reinterpretAsInts()
                     .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF);
             mins = ((FloatVector) m.mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(Lanes.F8, Float.float16ToFloat((short) (w0 >>> 16)) * d), mins);
+                    .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) (w0 >>> 16)) * d), mins);
             IntVector sum = IntVector.zero(I8);
             for (int r = 0; r < 4; r++) {
                 final ShortVector v = ShortVector.fromMemorySegment(S16, src, at + QS + 32 * r, LE);
@@ -423,7 +423,7 @@ final class Q4_KKernel implements QuantKernel {
                         .add(sum);
             }
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(Lanes.F8, Float.float16ToFloat((short) w0) * d), acc);
+                    .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) w0) * d), acc);
         }
         return acc.sub(mins).reduceLanes(VectorOperators.ADD);
     }

@@ -25,7 +25,7 @@ final class Q8_0Kernel implements QuantKernel {
      * to 16 shorts each. 512-bit and 128-bit vectors keep the float path: no machine of either width was at hand to
      * measure this one against it (KernelAgreementTest still runs it there, in a child JVM forced to 256 bits).
      */
-    private static final boolean INT16 = Lanes.INT16;
+    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 
@@ -126,11 +126,11 @@ final class Q8_0Kernel implements QuantKernel {
             final float[] dx = a.scaleArray();
             final int xo = a.offset(row);
             final int so = row * a.blocksPerRow();
-            FloatVector acc = FloatVector.zero(Lanes.F8);
+            FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < n / QK; b++) {
                 final long at = offset + (long) BLOCK * b;
                 acc = ((FloatVector) widenedSums(src, at, xs, xo + QK * b).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16(src, at) * dx[so + b]), acc);
+                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
         }
@@ -167,16 +167,16 @@ final class Q8_0Kernel implements QuantKernel {
             final float[] dx = a.scaleArray();
             final int xo = a.offset(row);
             final int so = row * a.blocksPerRow();
-            FloatVector accA = FloatVector.zero(Lanes.F8);
-            FloatVector accB = FloatVector.zero(Lanes.F8);
+            FloatVector accA = FloatVector.zero(F);
+            FloatVector accB = FloatVector.zero(F);
             for (int b = 0; b < n / QK; b++) {
                 final long blk = (long) BLOCK * b;
                 final int xb = xo + QK * b;
                 final float d = dx[so + b];
                 accA = ((FloatVector) widenedSums(src, offA + blk, xs, xb).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16(src, offA + blk) * d), accA);
+                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
                 accB = ((FloatVector) widenedSums(src, offB + blk, xs, xb).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16(src, offB + blk) * d), accB);
+                        .fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
             }
             out[outA] = accA.reduceLanes(VectorOperators.ADD);
             out[outB] = accB.reduceLanes(VectorOperators.ADD);
@@ -282,10 +282,10 @@ final class Q8_0Kernel implements QuantKernel {
         final long o1 = offset + stride;
         final long o2 = offset + 2 * stride;
         final long o3 = offset + 3 * stride;
-        FloatVector acc0 = FloatVector.zero(Lanes.F8);
-        FloatVector acc1 = FloatVector.zero(Lanes.F8);
-        FloatVector acc2 = FloatVector.zero(Lanes.F8);
-        FloatVector acc3 = FloatVector.zero(Lanes.F8);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
         for (int b = 0; b < n / QK; b++) {
             final long blk = (long) BLOCK * b;
             final int xb = xo + QK * b;
@@ -302,28 +302,28 @@ final class Q8_0Kernel implements QuantKernel {
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(Lanes.F8, d0), acc0);
+                    .fma(FloatVector.broadcast(F, d0), acc0);
             final IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o1 + blk + 2, LE)
                     .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o1 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(Lanes.F8, d1), acc1);
+                    .fma(FloatVector.broadcast(F, d1), acc1);
             final IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o2 + blk + 2, LE)
                     .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o2 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(Lanes.F8, d2), acc2);
+                    .fma(FloatVector.broadcast(F, d2), acc2);
             final IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o3 + blk + 2, LE)
                     .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o3 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(Lanes.F8, d3), acc3);
+                    .fma(FloatVector.broadcast(F, d3), acc3);
         }
         out[outAt] = acc0.reduceLanes(VectorOperators.ADD);
         out[outAt + outStride] = acc1.reduceLanes(VectorOperators.ADD);

@@ -26,11 +26,6 @@ public final class QuantKernels {
     private QuantKernels() {
     }
 
-    /** The kernels' vector width in bits (the preferred width capped at 256, unless a test forces one). */
-    public static int vectorBits() {
-        return Lanes.F.vectorBitSize();
-    }
-
     private static void register(QuantKernel k) {
         KERNELS.put(k.type(), k);
     }

@@ -16,7 +16,7 @@ public sealed interface RowGroups permits Q4_0Interleaved, Q4_KInterleaved {
     /** Rows per group. */
     int ROWS = 8;
 
-    /** The layout for {@code type}, or null if it has none (or the kernels do not run at 256 bits, {@link #supported}). */
+    /** The layout for {@code type}, or null if it has none (or this JVM's vectors are not 256 bits wide). */
     static RowGroups forType(GgmlType type) {
         if (!supported()) {
             return null;
@@ -28,9 +28,9 @@ public sealed interface RowGroups permits Q4_0Interleaved, Q4_KInterleaved {
         };
     }
 
-    /** Whether this JVM runs the 256-bit integer decode paths ({@link Lanes#INT16}), for which the groups are written. */
+    /** Whether this JVM's kernels run on 256-bit vectors, the only width the group kernels are written for. */
     static boolean supported() {
-        return Lanes.INT16;
+        return Lanes.L == 8;
     }
 
     /**

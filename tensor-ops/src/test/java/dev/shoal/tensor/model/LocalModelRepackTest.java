@@ -50,7 +50,9 @@ class LocalModelRepackTest {
             for (Matrix m : w.matrices()) {
                 assertEquals(RowGroups.supported(), m.interleaved(), m.name() + " interleaved");
             }
-            assertTrue(w.output() == w.tokenEmbedding(), "the tied output is the embedding's one copy");
+            // repacked, the tied output is the embedding's one copy (on 512-bit vectors both stay on the mapping)
+            assertTrue(!RowGroups.supported() || w.output() == w.tokenEmbedding(),
+                    "the tied output is the embedding's one copy");
             List<Integer> tokens = new ArrayList<>();
             float[] logits = decode(lm.model(), tokens);
             assertEquals(plainTokens, tokens, "greedy tokens after the repack");
