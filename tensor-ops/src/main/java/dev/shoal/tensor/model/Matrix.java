@@ -340,7 +340,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * thread, 36.6–37.1 against 37.6–40.5 on two, alternating runs).
      */
     private static final boolean WIDE_TILES =
-            jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+            QuantKernels.floatSpecies().vectorBitSize() >= 512;
 
     /** Rows per decoded tile: 16 rows of 2048 floats is 128 KiB, 16 of 8192 is 512 KiB, both L2-resident. */
     private static final int TILE_ROWS = 16;

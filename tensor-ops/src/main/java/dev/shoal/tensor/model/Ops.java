@@ -1,5 +1,6 @@
 package dev.shoal.tensor.model;
 
+import dev.shoal.tensor.quant.QuantKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -8,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /** The small vector operations of the forward pass. None allocates. */
 final class Ops {
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = QuantKernels.floatSpecies();
+    private static final VectorSpecies<Integer> SI = S.withLanes(int.class);
 
     private Ops() {
     }
@@ -380,15 +382,8 @@ final class Ops {
         for (int i = 0; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
-        final FloatVector m = FloatVector.broadcast(S, max);
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-            final FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(m));
-            e.intoArray(x, off + i);
-            acc = acc.add(e);
-        }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = expLanes(x, off, n, 1f, max, null);
+        int i = S.loopBound(n);
         for (; i < n; i++) {
             final float e = exp(x[off + i] - max);
             x[off + i] = e;
@@ -406,12 +401,8 @@ final class Ops {
      * columns start.
      */
     static void swiglu(float[] gate, float[] up, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-            final FloatVector g = FloatVector.fromArray(S, gate, i);
-            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
-        }
-        for (; i < n; i++) {
+        expLanes(gate, 0, n, -1f, 0f, up);
+        for (int i = S.loopBound(n); i < n; i++) {
             final float g = gate[i];
             gate[i] = g / (1f + exp(-g)) * up[i];
         }
@@ -436,26 +427,47 @@ final class Ops {
     private static final float P5 = 5.0000001201e-1f;
 
     /**
-     * e^x lane by lane, in plain vector arithmetic: the Vector API's EXP calls a native math library where the JDK
-     * has one for the CPU and otherwise falls back to boxing each lane; this allocates nothing anywhere. Bit-identical
-     * to {@link #exp(float)}.
+     * The vector part ({@code S.loopBound(n)} elements from {@code off}) of {@link #softmax} ({@code up == null}:
+     * {@code x[i] = e^(x[i] − shift)}, returning Σ of those) or of {@link #swiglu} ({@code x[i] = x[i] / (1 +
+     * e^(−x[i])) · up[i]}, returning 0); e^t is computed as {@code sign·x − shift}, which is exactly {@code x − max}
+     * or {@code −x}. Arrays in, arrays out, and the exponential written here rather than in a method of its own: a
+     * vector that crosses a call C2 did not inline is boxed, and a caller this small gets inlined into the forward
+     * step, which is big enough that C2 stops inlining there (NodeCountInliningCutoff): a vector {@code exp} helper
+     * then allocated two vectors per call, only in the JVMs whose compile order made it so
+     * ({@code DecodeAllocationTest}).
+     *
+     * <p>The exponential is {@link #exp(float)}'s, operation for operation, so every lane gives the scalar's bits; plain
+     * vector arithmetic, because the Vector API's EXP calls a native math library where the JDK has one for the CPU
+     * and otherwise boxes each lane.
      */
-    static FloatVector exp(FloatVector x) {
-        final FloatVector c = x.max(EXP_MIN).min(EXP_MAX);
-        final FloatVector k = c.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND)).sub(ROUND);
-        final FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_LO), k.fma(FloatVector.broadcast(S, -LN2_HI), c));
-        FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1));
-        p = p.fma(r, FloatVector.broadcast(S, P2));
-        p = p.fma(r, FloatVector.broadcast(S, P3));
-        p = p.fma(r, FloatVector.broadcast(S, P4));
-        p = p.fma(r, FloatVector.broadcast(S, P5));
-        p = p.fma(r.mul(r), r).add(1f);
-        final FloatVector scale = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127)
-                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale);
+    static double expLanes(float[] x, int off, int n, float sign, float shift, float[] up) {
+        final FloatVector sg = FloatVector.broadcast(S, sign);
+        final FloatVector sh = FloatVector.broadcast(S, shift);
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0, upper = S.loopBound(n); i < upper; i += S.length()) {
+            final FloatVector v = FloatVector.fromArray(S, x, off + i);
+            final FloatVector c = v.mul(sg).sub(sh).max(EXP_MIN).min(EXP_MAX);
+            final FloatVector k = c.fma(FloatVector.broadcast(S, LOG2E), FloatVector.broadcast(S, ROUND)).sub(ROUND);
+            final FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_LO), k.fma(FloatVector.broadcast(S, -LN2_HI), c));
+            FloatVector p = r.fma(FloatVector.broadcast(S, P0), FloatVector.broadcast(S, P1));
+            p = p.fma(r, FloatVector.broadcast(S, P2));
+            p = p.fma(r, FloatVector.broadcast(S, P3));
+            p = p.fma(r, FloatVector.broadcast(S, P4));
+            p = p.fma(r, FloatVector.broadcast(S, P5));
+            p = p.fma(r.mul(r), r).add(1f);
+            final FloatVector e = p.mul(((IntVector) k.convertShape(VectorOperators.F2I, SI, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            if (up == null) {
+                e.intoArray(x, off + i);
+                acc = e.add(acc);
+            } else {
+                v.div(e.add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(x, off + i);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@link #exp(FloatVector)} for one value, operation for operation. */
+    /** e^x, the scalar twin of {@link #expLanes}'s vector exponential, operation for operation. */
     static float exp(float x) {
         final float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
         final float k = Math.fma(c, LOG2E, ROUND) - ROUND;

@@ -61,7 +61,7 @@ final class BF16Kernel implements QuantKernel {
             acc0 = widen(src, offset + 2L * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
             acc1 = widen(src, offset + 2L * (i + L)).fma(FloatVector.fromArray(F, x, xOff + i + L), acc1);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = acc0.lanewise(VectorOperators.ADD, acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += bf16(src, offset + 2L * i) * x[xOff + i];
         }

@@ -59,7 +59,7 @@ final class F16Kernel implements QuantKernel {
                 sum += w[j] * x[xOff + i + j];
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + sum;
+        return acc0.lanewise(VectorOperators.ADD, acc1).reduceLanes(VectorOperators.ADD) + sum;
     }
 
     /**

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class F32Kernel implements QuantKernel {
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Lanes.F;
 
     @Override
     public GgmlType type() {
@@ -44,7 +44,7 @@ final class F32Kernel implements QuantKernel {
             acc0 = w0.fma(FloatVector.fromArray(S, x, xOff + i), acc0);
             acc1 = w1.fma(FloatVector.fromArray(S, x, xOff + i + step), acc1);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = acc0.lanewise(VectorOperators.ADD, acc1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += src.get(F32, offset + 4L * i) * x[xOff + i];
         }

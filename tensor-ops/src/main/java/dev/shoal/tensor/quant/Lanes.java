@@ -72,12 +72,12 @@ final class Lanes {
 
     /** Bits 0-3 of each int lane (a zero-extended byte), as floats. */
     static FloatVector lowNibbles(IntVector v) {
-        return (FloatVector) v.and(0xF).convert(VectorOperators.I2F, 0);
+        return (FloatVector) v.and(0xF).convertShape(VectorOperators.I2F, F, 0);
     }
 
     /** Bits 4-7 of each int lane holding a zero-extended byte (so nothing above them to mask), as floats. */
     static FloatVector highNibbles(IntVector v) {
-        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+        return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.I2F, F, 0);
     }
 
     /**

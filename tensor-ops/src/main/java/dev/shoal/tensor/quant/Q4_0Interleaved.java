@@ -188,7 +188,7 @@ public final class Q4_0Interleaved implements RowGroups {
             final FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + 128, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).mul(d)
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F8, 0)).mul(d)
                     .fma(FloatVector.broadcast(F8, dx[bo + b]), acc);
         }
         acc.intoArray(out, o);
@@ -258,7 +258,7 @@ public final class Q4_0Interleaved implements RowGroups {
             for (int t = 0; t < 4; t++) {
                 final IntVector e = IntVector.broadcast(I8, m.get(I32, at + 32L * t + 4L * r))
                         .lanewise(VectorOperators.LSHR, shifts).and(0xF).sub(8);
-                ((FloatVector) e.convert(VectorOperators.I2F, 0)).mul(dv).intoArray(dst, off + QK * b + 8 * t);
+                ((FloatVector) e.convertShape(VectorOperators.I2F, F8, 0)).mul(dv).intoArray(dst, off + QK * b + 8 * t);
             }
         }
     }

@@ -89,7 +89,7 @@ final class Q4_0Kernel implements QuantKernel {
                     s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, at)), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16Lookup(src, at)).fma(s, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -155,7 +155,7 @@ final class Q4_0Kernel implements QuantKernel {
             for (int b = 0; b < n / QK; b++) {
                 final long at = offset + (long) BLOCK * b;
                 final float d = BlockIo.f16(src, at) * dx[so + b];
-                acc = ((FloatVector) nibbleSums(src, at, xs, x8, xo + QK * b).convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) nibbleSums(src, at, xs, x8, xo + QK * b).convertShape(VectorOperators.I2F, F4, 0))
                         .fma(FloatVector.broadcast(F4, d), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -184,10 +184,10 @@ final class Q4_0Kernel implements QuantKernel {
             // (BlockIo.f16Lookup)
             final FloatVector dxv = FloatVector.broadcast(F, dx[so + b]);
             final FloatVector d = FloatVector.broadcast(F, BlockIo.f16Lookup(src, at));
-            acc = s.mul(dxv).fma(d, acc);
-            accHi = sHi.mul(dxv).fma(d, accHi);
+            acc = dxv.mul(s).fma(d, acc);
+            accHi = dxv.mul(sHi).fma(d, accHi);
         }
-        return accHi.fma(FloatVector.broadcast(F, 1f / 16), acc).reduceLanes(VectorOperators.ADD);
+        return FloatVector.broadcast(F, 1f / 16).fma(accHi, acc).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -256,7 +256,7 @@ final class Q4_0Kernel implements QuantKernel {
                         .add(wA.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
                         .add(wA.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
-                final FloatVector fA = (FloatVector) pA.convert(VectorOperators.I2F, 0);
+                final FloatVector fA = (FloatVector) pA.convertShape(VectorOperators.I2F, Lanes.F8, 0);
                 accA = fA.fma(FloatVector.broadcast(F, dA0).blend(FloatVector.broadcast(F, dA1), SECOND_BLOCK_SUMS),
                         accA);
                 final ShortVector vB = ShortVector.fromMemorySegment(S16, src, offB + blk + 2, LE)
@@ -267,7 +267,7 @@ final class Q4_0Kernel implements QuantKernel {
                         .add(wB.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
                         .add(wB.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3))
                         .sub(off).reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
-                final FloatVector fB = (FloatVector) pB.convert(VectorOperators.I2F, 0);
+                final FloatVector fB = (FloatVector) pB.convertShape(VectorOperators.I2F, Lanes.F8, 0);
                 accB = fB.fma(FloatVector.broadcast(F, dB0).blend(FloatVector.broadcast(F, dB1), SECOND_BLOCK_SUMS),
                         accB);
             }
@@ -300,7 +300,7 @@ final class Q4_0Kernel implements QuantKernel {
             final int xb = xo + QK * b;
             FloatVector xLow = FloatVector.fromArray(F, x, xb);
             for (int c = 1; c < 16 / L; c++) {
-                xLow = xLow.add(FloatVector.fromArray(F, x, xb + c * L));
+                xLow = FloatVector.fromArray(F, x, xb + c * L).add(xLow);
             }
             FloatVector sA = xLow.mul(minus8);
             FloatVector sB = sA;
@@ -321,8 +321,8 @@ final class Q4_0Kernel implements QuantKernel {
             // (Σ·dx)·d rather than Σ·(d·dx): d is broadcast from memory, not through a scalar multiply
             // (BlockIo.f16Lookup)
             final FloatVector dxv = FloatVector.broadcast(F, dx[so + b]);
-            accA = sA.mul(dxv).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atA)), accA);
-            accB = sB.mul(dxv).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atB)), accB);
+            accA = dxv.mul(sA).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atA)), accA);
+            accB = dxv.mul(sB).fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, atB)), accB);
         }
         out[outA] = accA.reduceLanes(VectorOperators.ADD);
         out[outB] = accB.reduceLanes(VectorOperators.ADD);

@@ -120,7 +120,10 @@ public final class Q4_KInterleaved implements RowGroups {
      */
     private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] sub, float[] dx, int bo,
                               int blocks, float[] out, int o) {
-        FloatVector acc = FloatVector.zero(F8);
+        // the eight rows' sums live in out, not in a vector carried round the block loop: C2 sometimes left that
+        // loop's vector phi boxed, two allocations per block (seen only in some JVMs' compile orders, where most
+        // calls ran one block, DecodeAllocationTest); an L1 load and store per 1152-byte block costs nothing
+        FloatVector.zero(F8).intoArray(out, o);
         final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
         for (int b = 0; b < blocks; b++) {
             final long at = at0 + (long) GROUP_BLOCK_BYTES * b;
@@ -178,8 +181,8 @@ public final class Q4_KInterleaved implements RowGroups {
                 final IntVector scale = lowBits.and(15).or(top.lanewise(VectorOperators.LSHL, 4).and(0x30));
                 final IntVector min = lowBits.lanewise(VectorOperators.LSHR, 4)
                         .or(top.lanewise(VectorOperators.LSHL, 2).and(0x30));
-                sumi = sumi.add(scale.mul(qx));
-                summ = summ.add(min.mul(ss));
+                sumi = scale.mul(qx).add(sumi);
+                summ = min.mul(ss).add(summ);
             }
             // d and dmin of the eight rows, f16 → f32 exactly as in Q4_0Interleaved's kernel (written out here: a
             // helper returning a vector, compiled on its own, would box it)
@@ -190,10 +193,10 @@ public final class Q4_KInterleaved implements RowGroups {
             final FloatVector dmin = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + DMIN, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            acc = ((FloatVector) sumi.convert(VectorOperators.I2F, 0)).fma(d.mul(x), acc);
-            acc = ((FloatVector) summ.convert(VectorOperators.I2F, 0)).fma(dmin.mul(-x), acc);
+            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dmin.mul(-x),
+                    ((FloatVector) sumi.convertShape(VectorOperators.I2F, F8, 0)).fma(d.mul(x), FloatVector.fromArray(F8, out, o)))
+                    .intoArray(out, o);
         }
-        acc.intoArray(out, o);
     }
 
     @Override
@@ -278,7 +281,7 @@ public final class Q4_KInterleaved implements RowGroups {
                 for (int t = 0; t < 4; t++) {
                     final IntVector e = IntVector.broadcast(I8, m.get(I32, at + 128L * s + 32L * t + 4L * r))
                             .lanewise(VectorOperators.LSHR, shifts).and(0xF);
-                    ((FloatVector) e.convert(VectorOperators.I2F, 0)).mul(ds).sub(ms)
+                    ((FloatVector) e.convertShape(VectorOperators.I2F, F8, 0)).mul(ds).sub(ms)
                             .intoArray(dst, off + QK * b + 32 * s + 8 * t);
                 }
             }

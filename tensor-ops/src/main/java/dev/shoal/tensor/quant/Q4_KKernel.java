@@ -107,14 +107,14 @@ final class Q4_KKernel implements QuantKernel {
                     for (int p = 0; p < PARTS; p++) {
                         FloatVector xv = FloatVector.fromArray(F, x, xs + g + p * L);
                         sq = Lanes.toFloats(q, p).fma(xv, sq);
-                        sx = sx.add(xv);
+                        sx = xv.add(sx);
                     }
                 }
-                acc = sq.fma(FloatVector.broadcast(F, d * KScales.scale(low, high, s)), acc);
-                accM = sx.fma(FloatVector.broadcast(F, min * KScales.min(low, high, s)), accM);
+                acc = FloatVector.broadcast(F, d * KScales.scale(low, high, s)).fma(sq, acc);
+                accM = FloatVector.broadcast(F, min * KScales.min(low, high, s)).fma(sx, accM);
             }
         }
-        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
+        return acc.lanewise(VectorOperators.SUB, accM).reduceLanes(VectorOperators.ADD);
     }
 
     /** (d·sc)·q − (dmin·m) per sub-block: a multiply then a subtract, as {@link #dequantize} rounds. */
@@ -207,11 +207,11 @@ final class Q4_KKernel implements QuantKernel {
                         sq = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xs + g + p * L), sq);
                     }
                 }
-                sumi = sq.fma(FloatVector.broadcast(F, KScales.level(sc, s)), sumi);
+                sumi = FloatVector.broadcast(F, KScales.level(sc, s)).fma(sq, sumi);
                 summ += KScales.level(mn, s) * subSums[ss + QuantizedActivations.subBlockSlot(s)];
             }
             final float d = dx[so + b];
-            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at) * d).fma(sumi, acc);
             mins += BlockIo.f16(src, at + 2) * d * summ;
         }
         return acc.reduceLanes(VectorOperators.ADD) - mins;
@@ -259,7 +259,7 @@ final class Q4_KKernel implements QuantKernel {
                 sumi = hi.fma(FloatVector.broadcast(F, KScales.level(sc, 2 * r + 1)),
                         lo.fma(FloatVector.broadcast(F, KScales.level(sc, 2 * r)), sumi));
             }
-            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16Lookup(src, at)).mul(dx[so + b]), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16Lookup(src, at)).mul(dx[so + b]).fma(sumi, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD) - mins(src, offset, a, row, n);
     }
@@ -282,7 +282,7 @@ final class Q4_KKernel implements QuantKernel {
             final long m = KScales.mins(KScales.low(src, at), KScales.high(src, at));
             mins = ((FloatVector) LongVector.broadcast(LongVector.SPECIES_256, m).reinterpretAsInts()
                             .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF)
-                            .mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convert(VectorOperators.I2F, 0))
+                            .mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16Lookup(src, at - SCALES + 2)).mul(dx[so + b]), mins);
         }
         return mins.reduceLanes(VectorOperators.ADD);
@@ -402,7 +402,7 @@ final class Q4_KKernel implements QuantKernel {
             final float d = dx[so + b];
             final IntVector m = LongVector.broadcast(LongVector.SPECIES_256, KScales.mins(low, high)).reinterpretAsInts()
                     .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF);
-            mins = ((FloatVector) m.mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convert(VectorOperators.I2F, 0))
+            mins = ((FloatVector) m.mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) (w0 >>> 16)) * d), mins);
             IntVector sum = IntVector.zero(I8);
             for (int r = 0; r < 4; r++) {
@@ -422,10 +422,10 @@ final class Q4_KKernel implements QuantKernel {
                                 .mul((int) (sc >>> (16 * r + 8)) & 0xFF))
                         .add(sum);
             }
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0))
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) w0) * d), acc);
         }
-        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
+        return acc.lanewise(VectorOperators.SUB, mins).reduceLanes(VectorOperators.ADD);
     }
 
     /**

@@ -80,7 +80,7 @@ final class Q5_0Kernel implements QuantKernel {
                     s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at)), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at)).fma(s, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -156,7 +156,7 @@ final class Q5_0Kernel implements QuantKernel {
                     s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]).fma(s, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }

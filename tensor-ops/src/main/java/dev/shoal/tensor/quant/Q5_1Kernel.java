@@ -83,13 +83,13 @@ final class Q5_1Kernel implements QuantKernel {
                     FloatVector xh = FloatVector.fromArray(F, x, xb + 16 + g + p * L);
                     sq = Lanes.toFloats(lo, p).fma(xl, sq);
                     sq = Lanes.toFloats(hi, p).fma(xh, sq);
-                    sx = sx.add(xl).add(xh);
+                    sx = xl.add(sx).add(xh);
                 }
             }
-            acc = sq.fma(FloatVector.broadcast(F, BlockIo.f16(src, at)), acc);
-            accM = sx.fma(FloatVector.broadcast(F, BlockIo.f16(src, at + 2)), accM);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at)).fma(sq, acc);
+            accM = FloatVector.broadcast(F, BlockIo.f16(src, at + 2)).fma(sx, accM);
         }
-        return acc.add(accM).reduceLanes(VectorOperators.ADD);
+        return acc.lanewise(VectorOperators.ADD, accM).reduceLanes(VectorOperators.ADD);
     }
 
     /** q·d + m: a multiply then an add, as {@link #dequantize} rounds (no FMA). */
@@ -167,7 +167,7 @@ final class Q5_1Kernel implements QuantKernel {
                     s = Lanes.toFloats(hi, p).fma(FloatVector.fromArray(F, x, xb + 16 + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]).fma(s, acc);
             summs += BlockIo.f16(src, at + 2) * sx[so + b];
         }
         return acc.reduceLanes(VectorOperators.ADD) + summs;

@@ -99,14 +99,14 @@ final class Q5_KKernel implements QuantKernel {
                     for (int p = 0; p < PARTS; p++) {
                         FloatVector xv = FloatVector.fromArray(F, x, xs + g + p * L);
                         sq = Lanes.toFloats(q, p).fma(xv, sq);
-                        sx = sx.add(xv);
+                        sx = xv.add(sx);
                     }
                 }
-                acc = sq.fma(FloatVector.broadcast(F, d * KScales.scale(low, high, s)), acc);
-                accM = sx.fma(FloatVector.broadcast(F, min * KScales.min(low, high, s)), accM);
+                acc = FloatVector.broadcast(F, d * KScales.scale(low, high, s)).fma(sq, acc);
+                accM = FloatVector.broadcast(F, min * KScales.min(low, high, s)).fma(sx, accM);
             }
         }
-        return acc.sub(accM).reduceLanes(VectorOperators.ADD);
+        return acc.lanewise(VectorOperators.SUB, accM).reduceLanes(VectorOperators.ADD);
     }
 
     /** (d·sc)·q − (dmin·m) per sub-block: a multiply then a subtract, as {@link #dequantize} rounds. */
@@ -198,11 +198,11 @@ final class Q5_KKernel implements QuantKernel {
                         sq = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xs + g + p * L), sq);
                     }
                 }
-                sumi = sq.fma(FloatVector.broadcast(F, BlockIo.u8Float(KScales.scale(low, high, s))), sumi);
+                sumi = FloatVector.broadcast(F, BlockIo.u8Float(KScales.scale(low, high, s))).fma(sq, sumi);
                 summ += KScales.min(low, high, s) * (int) (bsums[gs + 2 * s] + bsums[gs + 2 * s + 1]);
             }
             final float d = dx[so + b];
-            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * d), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at) * d).fma(sumi, acc);
             mins += BlockIo.f16(src, at + 2) * d * summ;
         }
         return acc.reduceLanes(VectorOperators.ADD) - mins;

@@ -106,7 +106,7 @@ final class Q6_KKernel implements QuantKernel {
                             }
                         }
                         float scale = d * (byte) (scales >>> (8 * (2 * j + (run >> 4))));
-                        acc = s.fma(FloatVector.broadcast(F, scale), acc);
+                        acc = FloatVector.broadcast(F, scale).fma(s, acc);
                     }
                 }
             }
@@ -218,7 +218,7 @@ final class Q6_KKernel implements QuantKernel {
                     }
                 }
             }
-            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]).fma(sumi, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -254,19 +254,19 @@ final class Q6_KKernel implements QuantKernel {
                                 s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xq + g + p * L), s);
                             }
                         }
-                        sumi = s.fma(FloatVector.broadcast(F,
-                                BlockIo.i8Float((int) (scales >>> (8 * (2 * j + (run >> 4)))))), sumi);
+                        sumi = FloatVector.broadcast(F,
+                                BlockIo.i8Float((int) (scales >>> (8 * (2 * j + (run >> 4)))))).fma(s, sumi);
                     }
                 }
             }
-            acc = sumi.fma(FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]).fma(sumi, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** q − 32 as floats, from ints holding the low nibble in bits 0-3 and the two high bits in bits 4-5 of {@code top}. */
     private static FloatVector level(IntVector low, IntVector top) {
-        return (FloatVector) low.or(top.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+        return (FloatVector) low.or(top.and(0x30)).sub(32).convertShape(VectorOperators.I2F, F, 0);
     }
 
     /**

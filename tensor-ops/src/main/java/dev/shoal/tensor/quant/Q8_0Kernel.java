@@ -74,7 +74,7 @@ final class Q8_0Kernel implements QuantKernel {
                     s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at)), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at)).fma(s, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -129,7 +129,7 @@ final class Q8_0Kernel implements QuantKernel {
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < n / QK; b++) {
                 final long at = offset + (long) BLOCK * b;
-                acc = ((FloatVector) widenedSums(src, at, xs, xo + QK * b).convert(VectorOperators.I2F, 0))
+                acc = ((FloatVector) widenedSums(src, at, xs, xo + QK * b).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -149,7 +149,7 @@ final class Q8_0Kernel implements QuantKernel {
                     s = Lanes.toFloats(q, p).fma(FloatVector.fromArray(F, x, xb + g + p * L), s);
                 }
             }
-            acc = s.fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
+            acc = FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]).fma(s, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -173,9 +173,9 @@ final class Q8_0Kernel implements QuantKernel {
                 final long blk = (long) BLOCK * b;
                 final int xb = xo + QK * b;
                 final float d = dx[so + b];
-                accA = ((FloatVector) widenedSums(src, offA + blk, xs, xb).convert(VectorOperators.I2F, 0))
+                accA = ((FloatVector) widenedSums(src, offA + blk, xs, xb).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
-                accB = ((FloatVector) widenedSums(src, offB + blk, xs, xb).convert(VectorOperators.I2F, 0))
+                accB = ((FloatVector) widenedSums(src, offB + blk, xs, xb).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
             }
             out[outA] = accA.reduceLanes(VectorOperators.ADD);
@@ -200,7 +200,7 @@ final class Q8_0Kernel implements QuantKernel {
                     sA = Lanes.toFloats(q, 1).fma(FloatVector.fromArray(F, x, xb + g + L), sA);
                 }
             }
-            accA = sA.fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
+            accA = FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d).fma(sA, accA);
             FloatVector sB = FloatVector.zero(F);
             for (int g = 0; g < QK; g += G) {
                 final ByteVector q = ByteVector.fromMemorySegment(B, src, offB + blk + 2 + g, LE);
@@ -209,7 +209,7 @@ final class Q8_0Kernel implements QuantKernel {
                     sB = Lanes.toFloats(q, 1).fma(FloatVector.fromArray(F, x, xb + g + L), sB);
                 }
             }
-            accB = sB.fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
+            accB = FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d).fma(sB, accB);
         }
         out[outA] = accA.reduceLanes(VectorOperators.ADD);
         out[outB] = accB.reduceLanes(VectorOperators.ADD);
@@ -301,28 +301,28 @@ final class Q8_0Kernel implements QuantKernel {
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o0 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .add(p0.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, d0), acc0);
             final IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o1 + blk + 2, LE)
                     .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o1 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .add(p1.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, d1), acc1);
             final IntVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o2 + blk + 2, LE)
                     .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o2 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p2.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .add(p2.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, d2), acc2);
             final IntVector p3 = ((ShortVector) ByteVector.fromMemorySegment(B16, src, o3 + blk + 2, LE)
                     .convertShape(VectorOperators.B2S, S16, 0)).mul(xl)
                     .add(((ShortVector) ByteVector.fromMemorySegment(B16, src, o3 + blk + 18, LE)
                             .convertShape(VectorOperators.B2S, S16, 0)).mul(xh)).reinterpretAsInts();
             acc3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p3.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .add(p3.lanewise(VectorOperators.ASHR, 16)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, d3), acc3);
         }
         out[outAt] = acc0.reduceLanes(VectorOperators.ADD);

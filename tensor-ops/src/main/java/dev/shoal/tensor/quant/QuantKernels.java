@@ -39,6 +39,18 @@ public final class QuantKernels {
         return k;
     }
 
+    /**
+     * The float species of every vector loop in this JVM: the preferred width capped at 512 bits, or the one
+     * {@code -Dshoal.quant.vectorBits} forces. The kernels and the model's own loops ({@code Ops}) share it: two
+     * shapes of one element type in a JVM make the profiles inside the Vector API's shared methods polymorphic, and
+     * where C2 then cannot tell a vector's exact class (a value carried round a loop), the intrinsic is given up and
+     * the vectors are boxed. Seen with 256-bit kernels beside 512-bit model loops: a Q4_K decode allocating 2-150 MB
+     * per 50 steps in a quarter of the JVMs ({@code DecodeAllocationTest}).
+     */
+    public static jdk.incubator.vector.VectorSpecies<Float> floatSpecies() {
+        return Lanes.F;
+    }
+
     public static boolean has(GgmlType type) {
         return KERNELS.containsKey(type);
     }
