@@ -12,7 +12,10 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q6_K: super-blocks of 256, 210 bytes = {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d} (d last). Each half h of
@@ -28,6 +31,19 @@ final class Q6_KKernel implements QuantKernel {
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
+
+    /** The 16-bit body runs where the kernels' vectors are 256 bits (as Q4_K's). */
+    private static final boolean INT16 = L == 8;
+    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    /**
+     * The scale of each int lane of {@link #dotQuantized16}'s sums, from a vector of scales 2t.. of a half: lanes 0-3
+     * hold elements 0-15 of quarter t (scale 2t), lanes 4-7 elements 16-31 (scale 2t+1); RUNS2 the same for
+     * quarter t+2 (scales 2t+4, 2t+5).
+     */
+    private static final VectorShuffle<Integer> RUNS0 = VectorShuffle.fromValues(I8, 0, 0, 0, 0, 1, 1, 1, 1);
+    private static final VectorShuffle<Integer> RUNS2 = VectorShuffle.fromValues(I8, 4, 4, 4, 4, 5, 5, 5, 5);
 
     @Override
     public GgmlType type() {
@@ -182,6 +198,9 @@ final class Q6_KKernel implements QuantKernel {
             return dotQuantizedNarrow(src, offset, a, row, n);
         }
         BlockIo.checkBlocks(GgmlType.Q6_K, n);
+        if (INT16) {
+            return dotQuantized16(src, offset, a, row, n);
+        }
         final float[] x = a.values();
         final float[] dx = a.scaleArray();
         final int xo = a.offset(row);
@@ -221,6 +240,76 @@ final class Q6_KKernel implements QuantKernel {
             acc = FloatVector.broadcast(F, BlockIo.f16(src, at + D) * dx[so + b]).fma(sumi, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dotQuantized} in 16-bit integers on 256-bit vectors ({@link #INT16}), like Q4_K's. The 32 bytes
+     * of ql (or qh) behind a quarter j of a half, read as 16 shorts, hold in lane k the even element 2k (low byte)
+     * and the odd one 2k+1 (high byte), the order of {@link QuantizedActivations#pairLevelArray}: evens and odds
+     * are masked out in place (shifts on int lanes, which take an immediate count), multiplied by their levels and
+     * added, two products per lane (|·| ≤ 2·63·127); a row's lane pairs are summed into ints (four products, below
+     * 2^15), so int lane m holds elements 4m..4m+3, lanes 0-3 one 16-element scale run and lanes 4-7 the next,
+     * and take their int8 scales from one vector of the half's eight (a lane shuffle). The −32 of every level comes
+     * off as 32·Σ scale·Σx over the runs (the activations' sums per 16). Per super-block the lanes are summed as
+     * ints and scaled as {@link #dotQuantizedScalar} does, so the two agree bit for bit. Quarters t and t+2 (the two
+     * nibbles of the same ql bytes) go together in a loop over t: with all four written out, the body was boxed in
+     * a model's decode under {@code -XX:UseAVX=2} (C2's inlining budget); its shift counts are constants but for
+     * one shift of qh by 2t.
+     */
+    private static float dotQuantized16(MemorySegment src, long offset, QuantizedActivations a, int row, int n) {
+        final short[] xs = a.pairLevelArray();
+        final float[] sums = a.sumArray();
+        final float[] dx = a.scaleArray();
+        final int xo = a.offset(row);
+        final int so = row * a.blocksPerRow();
+        float sum = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            final long at = offset + (long) BLOCK * b;
+            IntVector sumi = IntVector.zero(I8);
+            for (int h = 0; h < 2; h++) {
+                final long ql = at + 64L * h;
+                final int xb = xo + QK * b + 128 * h;
+                final IntVector sc = (IntVector) ByteVector.fromMemorySegment(B8, src, at + SCALES + 8L * h, LE)
+                        .convertShape(VectorOperators.B2I, I8, 0);
+                // Σx per 16-element run of this half, as ints (exact: at most 16·127)
+                final IntVector gs = (IntVector) FloatVector.fromArray(Lanes.F8, sums, (so + b) * 16 + 8 * h)
+                        .convertShape(VectorOperators.F2I, I8, 0);
+                // sumi is carried round the loops: only lanewise, resolved at this call site, is called on it
+                sumi = sumi.lanewise(VectorOperators.SUB, sc.mul(gs).lanewise(VectorOperators.LSHL, 5));
+                final IntVector wh = IntVector.fromMemorySegment(I8, src, at + QH + 32L * h, LE);
+                for (int t = 0; t < 2; t++) {
+                    // quarters t (low nibbles of ql[32t..32t+32)) and t+2 (their high nibbles); qh shifted so that
+                    // quarter t's two bits sit at 0-1 (evens) and 8-9 (odds), quarter t+2's at 4-5 and 12-13
+                    final int xq = xb + 32 * t;
+                    final ShortVector v = ShortVector.fromMemorySegment(S16, src, ql + 32L * t, LE);
+                    final IntVector w = v.reinterpretAsInts();
+                    final IntVector ht = wh.lanewise(VectorOperators.LSHR, 2 * t);
+                    final IntVector low = v.and((short) 0xF)
+                            .or(ht.lanewise(VectorOperators.LSHL, 4).reinterpretAsShorts().and((short) 0x30))
+                            .mul(ShortVector.fromArray(S16, xs, xq))
+                            .add(w.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
+                                    .or(ht.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x30))
+                                    .mul(ShortVector.fromArray(S16, xs, xq + 16)))
+                            .reinterpretAsInts();
+                    final IntVector high = w.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
+                            .or(ht.reinterpretAsShorts().and((short) 0x30))
+                            .mul(ShortVector.fromArray(S16, xs, xq + 64))
+                            .add(w.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                                    .or(ht.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0x30))
+                                    .mul(ShortVector.fromArray(S16, xs, xq + 80)))
+                            .reinterpretAsInts();
+                    // scales 2t.. of the half in lanes 0..: runs 2t, 2t+1 (quarter t) and 2t+4, 2t+5 (quarter t+2)
+                    final IntVector runs = (IntVector) ByteVector
+                            .fromMemorySegment(B8, src, at + SCALES + 8L * h + 2L * t, LE)
+                            .convertShape(VectorOperators.B2I, I8, 0);
+                    sumi = high.mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul(runs.rearrange(RUNS2))
+                            .add(low.mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul(runs.rearrange(RUNS0))
+                                    .add(sumi));
+                }
+            }
+            sum += BlockIo.f16(src, at + D) * dx[so + b] * sumi.reduceLanes(VectorOperators.ADD);
+        }
+        return sum;
     }
 
     /**

@@ -40,7 +40,7 @@ public final class QuantKernels {
     }
 
     /**
-     * The float species of every vector loop in this JVM: the preferred width capped at 512 bits, or the one
+     * The float species of every vector loop in this JVM: the preferred width capped at 256 bits, or the one
      * {@code -Dshoal.quant.vectorBits} forces. The kernels and the model's own loops ({@code Ops}) share it: two
      * shapes of one element type in a JVM make the profiles inside the Vector API's shared methods polymorphic, and
      * where C2 then cannot tell a vector's exact class (a value carried round a loop), the intrinsic is given up and
