@@ -436,9 +436,9 @@ final class Ops {
      * then allocated two vectors per call, only in the JVMs whose compile order made it so
      * ({@code DecodeAllocationTest}).
      *
-     * <p>The exponential is {@link #exp(float)}'s, operation for operation, so every lane gives the scalar's bits; plain
-     * vector arithmetic, because the Vector API's EXP calls a native math library where the JDK has one for the CPU
-     * and otherwise boxes each lane.
+     * <p>The exponential is {@link #exp(float)}'s, operation for operation, so every lane gives the scalar's bits;
+     * plain vector arithmetic, because the Vector API's EXP calls a native math library where the JDK has one for the
+     * CPU and otherwise boxes each lane.
      */
     static double expLanes(float[] x, int off, int n, float sign, float shift, float[] up) {
         final FloatVector sg = FloatVector.broadcast(S, sign);

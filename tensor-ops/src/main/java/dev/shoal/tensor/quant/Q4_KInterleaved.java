@@ -120,9 +120,9 @@ public final class Q4_KInterleaved implements RowGroups {
      */
     private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] sub, float[] dx, int bo,
                               int blocks, float[] out, int o) {
-        // the eight rows' sums live in out, not in a vector carried round the block loop: C2 sometimes left that
-        // loop's vector phi boxed, two allocations per block (seen only in some JVMs' compile orders, where most
-        // calls ran one block, DecodeAllocationTest); an L1 load and store per 1152-byte block costs nothing
+        // the eight rows' sums live in out, not in a vector carried round the block loop: such a vector has no
+        // exact class when C2 parses the loop, and in some JVMs C2 left it boxed, two allocations per block
+        // (DecodeAllocationTest); an L1 load and store per 1152-byte block costs nothing
         FloatVector.zero(F8).intoArray(out, o);
         final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
         for (int b = 0; b < blocks; b++) {
@@ -193,9 +193,9 @@ public final class Q4_KInterleaved implements RowGroups {
             final FloatVector dmin = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + DMIN, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dmin.mul(-x),
-                    ((FloatVector) sumi.convertShape(VectorOperators.I2F, F8, 0)).fma(d.mul(x), FloatVector.fromArray(F8, out, o)))
-                    .intoArray(out, o);
+            final FloatVector rows = ((FloatVector) sumi.convertShape(VectorOperators.I2F, F8, 0))
+                    .fma(d.mul(x), FloatVector.fromArray(F8, out, o));
+            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dmin.mul(-x), rows).intoArray(out, o);
         }
     }
 

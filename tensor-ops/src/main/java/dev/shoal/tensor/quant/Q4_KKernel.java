@@ -282,7 +282,8 @@ final class Q4_KKernel implements QuantKernel {
             final long m = KScales.mins(KScales.low(src, at), KScales.high(src, at));
             mins = ((FloatVector) LongVector.broadcast(LongVector.SPECIES_256, m).reinterpretAsInts()
                             .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF)
-                            .mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
+                            .mul(IntVector.fromArray(I8, subSums, (so + b) * 8))
+                            .convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(Lanes.F8, BlockIo.f16Lookup(src, at - SCALES + 2)).mul(dx[so + b]), mins);
         }
         return mins.reduceLanes(VectorOperators.ADD);
@@ -402,7 +403,8 @@ final class Q4_KKernel implements QuantKernel {
             final float d = dx[so + b];
             final IntVector m = LongVector.broadcast(LongVector.SPECIES_256, KScales.mins(low, high)).reinterpretAsInts()
                     .lanewise(VectorOperators.LSHR, BYTE_SHIFTS).and(0xFF);
-            mins = ((FloatVector) m.mul(IntVector.fromArray(I8, subSums, (so + b) * 8)).convertShape(VectorOperators.I2F, Lanes.F8, 0))
+            mins = ((FloatVector) m.mul(IntVector.fromArray(I8, subSums, (so + b) * 8))
+                    .convertShape(VectorOperators.I2F, Lanes.F8, 0))
                     .fma(FloatVector.broadcast(F, Float.float16ToFloat((short) (w0 >>> 16)) * d), mins);
             IntVector sum = IntVector.zero(I8);
             for (int r = 0; r < 4; r++) {

@@ -129,7 +129,8 @@ final class Q8_0Kernel implements QuantKernel {
             FloatVector acc = FloatVector.zero(F);
             for (int b = 0; b < n / QK; b++) {
                 final long at = offset + (long) BLOCK * b;
-                acc = ((FloatVector) widenedSums(src, at, xs, xo + QK * b).convertShape(VectorOperators.I2F, Lanes.F8, 0))
+                acc = ((FloatVector) widenedSums(src, at, xs, xo + QK * b)
+                        .convertShape(VectorOperators.I2F, Lanes.F8, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, at) * dx[so + b]), acc);
             }
             return acc.reduceLanes(VectorOperators.ADD);
@@ -173,9 +174,11 @@ final class Q8_0Kernel implements QuantKernel {
                 final long blk = (long) BLOCK * b;
                 final int xb = xo + QK * b;
                 final float d = dx[so + b];
-                accA = ((FloatVector) widenedSums(src, offA + blk, xs, xb).convertShape(VectorOperators.I2F, Lanes.F8, 0))
+                accA = ((FloatVector) widenedSums(src, offA + blk, xs, xb)
+                        .convertShape(VectorOperators.I2F, Lanes.F8, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, offA + blk) * d), accA);
-                accB = ((FloatVector) widenedSums(src, offB + blk, xs, xb).convertShape(VectorOperators.I2F, Lanes.F8, 0))
+                accB = ((FloatVector) widenedSums(src, offB + blk, xs, xb)
+                        .convertShape(VectorOperators.I2F, Lanes.F8, 0))
                         .fma(FloatVector.broadcast(F, BlockIo.f16(src, offB + blk) * d), accB);
             }
             out[outA] = accA.reduceLanes(VectorOperators.ADD);

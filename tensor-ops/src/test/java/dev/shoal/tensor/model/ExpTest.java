@@ -7,7 +7,10 @@ import dev.shoal.tensor.quant.QuantKernels;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** {@link Ops#exp} and {@link Ops#expLanes}: its accuracy against {@link Math#exp}, vector and scalar forms agreeing bit for bit, and its users. */
+/**
+ * {@link Ops#exp} and {@link Ops#expLanes}: accuracy against {@link Math#exp}, vector and scalar forms agreeing bit
+ * for bit, and their users.
+ */
 class ExpTest {
 
     private static final int L = QuantKernels.floatSpecies().length();
