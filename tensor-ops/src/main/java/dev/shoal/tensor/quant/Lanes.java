@@ -35,6 +35,12 @@ final class Lanes {
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Eight floats, whatever the width: the eight sub-blocks of a K-quant super-block, one per lane. */
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    /**
+     * Whether the 16-bit integer decode bodies run (Q8_0's, Q4_0's, Q4_K's and Q6_K's quantized dot products and the
+     * repacked layouts, {@link RowGroups}): they are written for 256-bit vectors, so exactly when {@link #F} is 256
+     * bits wide.
+     */
+    static final boolean INT16 = L == 8;
 
     /** Lane i holds 1 << i, to test bit i of a mask broadcast to every lane. */
     private static final ShortVector LANE_BITS = laneBits();
@@ -47,7 +53,7 @@ final class Lanes {
      * {@link #WIDTH_PROPERTY}, else the preferred one capped at 256 bits. On AVX-512 (measured on a Zen 4, whose
      * 512-bit instructions are two 256-bit halves) the 256-bit 16-bit-integer decode bodies beat the 512-bit float
      * ones by far: a 1B model generates 6.1 → 11.7 tok/s (Q8_0), 6.3 → 8.7 (Q4_K) on one core and 12.8 → 19.6,
-     * 12.2 → 16.5 on two; prompts lose the 512-bit prefill tiles (−20–25 % on one core, −7 % to +9 % on two).
+     * 12.2 → 16.5 on two; prompts lose the 512-bit prefill tiles (−19 to −33 % on one core, −16 % to +9 % on two).
      * Everything at one width, because a 512-bit model loop beside 256-bit kernels boxed vectors in some JVMs
      * (see {@code QuantKernels.floatSpecies}).
      */

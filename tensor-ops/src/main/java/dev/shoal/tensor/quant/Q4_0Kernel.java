@@ -4,6 +4,7 @@ import static dev.shoal.tensor.quant.BlockIo.LE;
 import static dev.shoal.tensor.quant.Lanes.B;
 import static dev.shoal.tensor.quant.Lanes.F;
 import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.INT16;
 import static dev.shoal.tensor.quant.Lanes.L;
 import static dev.shoal.tensor.quant.Lanes.PARTS;
 
@@ -24,8 +25,6 @@ final class Q4_0Kernel implements QuantKernel {
 
     private static final int QK = 32;
     private static final int BLOCK = 18;
-    /** The 16-bit path ({@link #nibbleSums}) where vectors are 256 bits, as Q8_0's; other widths widen to floats. */
-    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     /** Two blocks' 16 packed bytes each, as 16 shorts (256-bit path of {@link #dotQuantized2}). */

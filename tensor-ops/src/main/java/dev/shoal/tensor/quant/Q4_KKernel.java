@@ -4,6 +4,7 @@ import static dev.shoal.tensor.quant.BlockIo.LE;
 import static dev.shoal.tensor.quant.Lanes.B;
 import static dev.shoal.tensor.quant.Lanes.F;
 import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.INT16;
 import static dev.shoal.tensor.quant.Lanes.L;
 import static dev.shoal.tensor.quant.Lanes.PARTS;
 
@@ -27,8 +28,6 @@ final class Q4_KKernel implements QuantKernel {
     private static final int BLOCK = 144;
     private static final int SCALES = 4;
     private static final int QS = 16;
-    /** The 16-bit path ({@link #dotQuantized16}) where vectors are 256 bits, as Q8_0's and Q4_0's. */
-    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     /** Right shifts that put byte j of a 64-bit word's low half in int lane 2j and of its high half in lane 2j+1. */

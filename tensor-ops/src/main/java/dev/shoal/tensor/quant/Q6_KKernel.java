@@ -5,6 +5,7 @@ import static dev.shoal.tensor.quant.BlockIo.nearestInt;
 import static dev.shoal.tensor.quant.Lanes.B;
 import static dev.shoal.tensor.quant.Lanes.F;
 import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.INT16;
 import static dev.shoal.tensor.quant.Lanes.L;
 import static dev.shoal.tensor.quant.Lanes.PARTS;
 
@@ -32,8 +33,6 @@ final class Q6_KKernel implements QuantKernel {
     private static final int SCALES = 192;
     private static final int D = 208;
 
-    /** The 16-bit body runs where the kernels' vectors are 256 bits (as Q4_K's). */
-    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
@@ -243,7 +242,7 @@ final class Q6_KKernel implements QuantKernel {
     }
 
     /**
-     * {@link #dotQuantized} in 16-bit integers on 256-bit vectors ({@link #INT16}), like Q4_K's. The 32 bytes
+     * {@link #dotQuantized} in 16-bit integers on 256-bit vectors ({@link Lanes#INT16}), like Q4_K's. The 32 bytes
      * of ql (or qh) behind a quarter j of a half, read as 16 shorts, hold in lane k the even element 2k (low byte)
      * and the odd one 2k+1 (high byte), the order of {@link QuantizedActivations#pairLevelArray}: evens and odds
      * are masked out in place (shifts on int lanes, which take an immediate count), multiplied by their levels and

@@ -4,6 +4,7 @@ import static dev.shoal.tensor.quant.BlockIo.LE;
 import static dev.shoal.tensor.quant.Lanes.B;
 import static dev.shoal.tensor.quant.Lanes.F;
 import static dev.shoal.tensor.quant.Lanes.G;
+import static dev.shoal.tensor.quant.Lanes.INT16;
 import static dev.shoal.tensor.quant.Lanes.L;
 import static dev.shoal.tensor.quant.Lanes.PARTS;
 
@@ -25,7 +26,6 @@ final class Q8_0Kernel implements QuantKernel {
      * to 16 shorts each. 512-bit and 128-bit vectors keep the float path: no machine of either width was at hand to
      * measure this one against it (KernelAgreementTest still runs it there, in a child JVM forced to 256 bits).
      */
-    private static final boolean INT16 = L == 8;
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 

@@ -44,8 +44,8 @@ public final class QuantKernels {
      * {@code -Dshoal.quant.vectorBits} forces. The kernels and the model's own loops ({@code Ops}) share it: two
      * shapes of one element type in a JVM make the profiles inside the Vector API's shared methods polymorphic, and
      * where C2 then cannot tell a vector's exact class (a value carried round a loop), the intrinsic is given up and
-     * the vectors are boxed. Seen with 256-bit kernels beside 512-bit model loops: a Q4_K decode allocating 2-150 MB
-     * per 50 steps in a quarter of the JVMs ({@code DecodeAllocationTest}).
+     * the vectors are boxed. Seen with 256-bit kernels beside 512-bit model loops: a Q4_K decode allocating 0.9-150 MB
+     * per 50 steps in 2-4 of 15-20 JVMs probed ({@code DecodeAllocationTest}).
      */
     public static jdk.incubator.vector.VectorSpecies<Float> floatSpecies() {
         return Lanes.F;

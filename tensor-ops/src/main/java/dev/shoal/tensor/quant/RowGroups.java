@@ -30,7 +30,7 @@ public sealed interface RowGroups permits Q4_0Interleaved, Q4_KInterleaved {
 
     /** Whether this JVM's kernels run on 256-bit vectors, the only width the group kernels are written for. */
     static boolean supported() {
-        return Lanes.L == 8;
+        return Lanes.INT16;
     }
 
     /**
