@@ -41,13 +41,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DistributedGenerationTest {
 
     private static final int MAX_BATCH = 4;
-    private static final int CONTEXT = 96;
+    private static final int CONTEXT = 256;
     private static final TransportSettings SETTINGS = TransportSettings.DEFAULT.withPeerTimeout(Duration.ofSeconds(10));
 
     /** Waves of requests: each wave is submitted at once and finishes before the next. */
     private static final List<List<Wave>> WAVES = List.of(
             List.of(new Wave("Once upon a time, there was a little girl named Lily. She loved to play outside in the "
-                            + "park with her mom and her dog. One day, she saw a big red ball", 24),
+                            + "park with her mom and her dog. One day, she saw a big red ball under a tree. She ran to "
+                            + "the ball and picked it up. It was shiny and round. Lily wanted to show it to her mom, "
+                            + "so she ran back to the bench where her mom was sitting. Her mom smiled and said it was "
+                            + "a very nice ball. Then the dog came and barked at the ball, and Lily laughed. They "
+                            + "played with the ball all day until the sun went down and it was time to go home", 24),
                     new Wave("The dog", 24),
                     new Wave("Tom and his mom went to the park", 24)),
             List.of(new Wave("One day, a big bird", 32)),

@@ -332,15 +332,19 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     }
 
     /**
-     * Four inputs per pass over four tile rows where vectors are 512 bits (16 accumulators of the 32 registers; 78 →
-     * 93 GFLOP/s on one core against 4×2 from L1, 70 → 91 with 8192 columns, {@code TileSpeedCheck}; 1B prefill F16
-     * 28 → 33–42 tok/s, Q8_0 28 → 35). Narrower vectors keep pairs: AVX2's 16 registers cannot hold 4×4's
-     * accumulators (the Q8_0 prefill ran at 9.8 tok/s with no allocation in the compiled kernel, so most likely
-     * spills), and a 4×3 tile measured no better than pairs (Q8_0 prefill 23.6–23.8 against 24.2–27.0 tok/s on one
-     * thread, 36.6–37.1 against 37.6–40.5 on two, alternating runs).
+     * Four inputs per pass over four tile rows where the CPU has 32 vector registers, that is on AVX-512 (16
+     * accumulators, four row and four input vectors). At 512 bits: 78 → 93 GFLOP/s on one core against 4×2 from L1,
+     * 70 → 91 with 8192 columns ({@code TileSpeedCheck}); 1B prefill F16 28 → 33–42 tok/s, Q8_0 28 → 35. At the
+     * 256 bits that AVX-512 machines now run ({@code Lanes.floatSpecies}), C2 has the EVEX registers 16-31 too, and
+     * 4×4 beat the panels: 1B Q4_0 prefill on one Zen 4 core 27.4–28.1 → 30.2–34.2 tok/s (32-token chunks).
+     * AVX2's 16 registers cannot hold 4×4's accumulators (the Q8_0 prefill ran at 9.8 tok/s with no allocation in
+     * the compiled kernel, so most likely spills), and a 4×3 tile measured no better than pairs (Q8_0 prefill
+     * 23.6–23.8 against 24.2–27.0 tok/s on one thread, 36.6–37.1 against 37.6–40.5 on two, alternating runs): there
+     * the panels run. A JVM started with {@code -XX:UseAVX=2} on an AVX-512 CPU prefers 256-bit vectors and gets
+     * the AVX2 path, as it should. NEON's 32 registers would suit 4×4 as well; not measured, so it keeps panels.
      */
-    private static final boolean WIDE_TILES =
-            QuantKernels.floatSpecies().vectorBitSize() >= 512;
+    private static final boolean WIDE_TILES = QuantKernels.floatSpecies().vectorBitSize() >= 512
+            || jdk.incubator.vector.VectorShape.preferredShape().vectorBitSize() >= 512;
 
     /** Rows per decoded tile: 16 rows of 2048 floats is 128 KiB, 16 of 8192 is 512 KiB, both L2-resident. */
     private static final int TILE_ROWS = 16;

@@ -41,20 +41,22 @@ public final class SliceModel implements StepModel {
     private final int kvLocal;
     private final int ffnLocal;
     // Per batch row b (row-major, b-th block of each): x residual [dim]; xb normed input [dim]; q [qLocal];
-    // k, v [kvLocal]; att scores [headsLocal × maxContext]; attOut [qLocal]; o projection partials [dim];
-    // hb, hb2 FFN activations [ffnLocal]; logits [vocab] (gathered over the tensor group).
+    // k, v [kvLocal]; attOut [qLocal]; o projection partials [dim]; hb, hb2 FFN activations [ffnLocal];
+    // logits [vocab] (gathered over the tensor group), made the first time row b wants them. Attention scores are
+    // per thread, not per row ([maxContext], see scores): a (row, head) pair is done with them before the next.
+    // Nothing here grows with batch × context or batch × vocabulary, so prompt chunks can be large.
     private final float[] x;
     private final float[] xb;
     private final float[] q;
     private final float[] k;
     private final float[] v;
-    private final float[] att;
+    private final ThreadLocal<float[]> scores;
     private final float[] attOut;
     private final float[] o;
     private final float[] hb;
     private final float[] hb2;
     private final float[][] logits;
-    private final float[] packedLogits; // [wanted rows × this slice's vocabulary rows]
+    private float[] packedLogits; // [wanted rows × this slice's vocabulary rows], grown to the most rows wanted
     private final ActivationMode activations;
     // the matmul inputs: xb (Q/K/V, gate/up, output), attOut (attention output), hb (FFN down)
     private final InputActivations xbIn;
@@ -116,13 +118,13 @@ public final class SliceModel implements StepModel {
         this.q = new float[maxBatch * qLocal];
         this.k = new float[maxBatch * kvLocal];
         this.v = new float[maxBatch * kvLocal];
-        this.att = new float[maxBatch * headsLocal * maxContext];
+        this.scores = ThreadLocal.withInitial(() -> new float[maxContext]);
         this.attOut = new float[maxBatch * qLocal];
         this.o = new float[maxBatch * c.dim()];
         this.hb = new float[maxBatch * ffnLocal];
         this.hb2 = new float[maxBatch * ffnLocal];
-        this.logits = new float[s.producesLogits(c) ? maxBatch : 0][c.vocabSize()];
-        this.packedLogits = new float[s.producesLogits(c) ? maxBatch * s.vocabCount() : 0];
+        this.logits = new float[s.producesLogits(c) ? maxBatch : 0][];
+        this.packedLogits = new float[0];
         List<ActivationType> xbTypes = new ArrayList<>();
         List<ActivationType> attTypes = new ArrayList<>();
         List<ActivationType> hbTypes = new ArrayList<>();
@@ -346,11 +348,17 @@ public final class SliceModel implements StepModel {
         }
         final Matrix out = w.output();
         final int rows = out.rows();
+        if (packedLogits.length < wanted * rows) {
+            packedLogits = new float[wanted * rows];
+        }
         xbIn.invalidate(wanted);
         matmulTask.set(out, xbIn.get(typeFor(out)), packedLogits, rows, wanted);
         runMatmul(out, wanted);
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
+                if (logits[b] == null) {
+                    logits[b] = new float[c.vocabSize()];
+                }
                 System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
                 collective.gatherToFirst(logits[b], vocabStarts, vocabEnds);
             }
@@ -414,6 +422,7 @@ public final class SliceModel implements StepModel {
         final int group = c.queriesPerKvHead();
         final float scale = (float) (1.0 / Math.sqrt(hd));
         final int heads = headsLocal;
+        final float[] att = scores.get();
         for (int i = i0; i < i1; i++) {
             int b = i / heads;
             int h = i % heads;
@@ -423,15 +432,14 @@ public final class SliceModel implements StepModel {
             int stride = cache.stride();
             int kvOff = (h / group) * hd;
             int qo = b * qLocal + h * hd;
-            int scores = i * maxContext;
             int len = positions[b] + 1;
             for (int t = 0; t < len; t++) {
-                att[scores + t] = Ops.dot(q, qo, kc, t * stride + kvOff, hd) * scale;
+                att[t] = Ops.dot(q, qo, kc, t * stride + kvOff, hd) * scale;
             }
-            Ops.softmax(att, scores, len);
+            Ops.softmax(att, 0, len);
             java.util.Arrays.fill(attOut, qo, qo + hd, 0f);
             for (int t = 0; t < len; t++) {
-                Ops.axpy(attOut, qo, att[scores + t], vc, t * stride + kvOff, hd);
+                Ops.axpy(attOut, qo, att[t], vc, t * stride + kvOff, hd);
             }
         }
     }
