@@ -141,7 +141,7 @@ public final class Q4_KInterleaved implements RowGroups {
                                 .mul(ShortVector.fromArray(S16, xs, xb + 16)))
                         .add(w0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 32)))
-                        .add(w0.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                        .add(v0.lanewise(VectorOperators.LSHR, 12)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 48)));
                 final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, sb + 32, LE);
                 final IntVector w1 = v1.reinterpretAsInts();
@@ -150,7 +150,7 @@ public final class Q4_KInterleaved implements RowGroups {
                                 .mul(ShortVector.fromArray(S16, xs, xb + 80)))
                         .add(w1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 96)))
-                        .add(w1.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                        .add(v1.lanewise(VectorOperators.LSHR, 12)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 112)));
                 final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, sb + 64, LE);
                 final IntVector w2 = v2.reinterpretAsInts();
@@ -159,7 +159,7 @@ public final class Q4_KInterleaved implements RowGroups {
                                 .mul(ShortVector.fromArray(S16, xs, xb + 144)))
                         .add(w2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 160)))
-                        .add(w2.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                        .add(v2.lanewise(VectorOperators.LSHR, 12)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 176)));
                 final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, sb + 96, LE);
                 final IntVector w3 = v3.reinterpretAsInts();
@@ -168,7 +168,7 @@ public final class Q4_KInterleaved implements RowGroups {
                                 .mul(ShortVector.fromArray(S16, xs, xb + 208)))
                         .add(w3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 224)))
-                        .add(w3.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF)
+                        .add(v3.lanewise(VectorOperators.LSHR, 12)
                                 .mul(ShortVector.fromArray(S16, xs, xb + 240)));
                 // each lane holds 16 products q·x, |Σ| ≤ 16·15·128 < 2^15: its two lanes sign-extended and summed,
                 // Σq·x per row exactly (shifts and an add, no broadcast and no 32-bit multiply)
