@@ -46,7 +46,7 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
     /** Rows per step ({@link LocalModel#rowsFor}), at least the slots. */
     private final int rows;
     private final int vocab;
-    private final float[][] logits; // [rows][vocab] with several stages; empty with one
+    private final float[][] logits; // [rows][vocab] with several stages, a row made when it first wants logits; empty with one
 
     private long sequence;
     private RuntimeException failure;
@@ -74,7 +74,7 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
             throw e;
         }
         this.slots = new SlotCaches(plane.model, maxBatch);
-        this.logits = new float[wiring.stageCount() > 1 ? rows : 0][vocab];
+        this.logits = new float[wiring.stageCount() > 1 ? rows : 0][];
     }
 
     public InstanceWiring wiring() {
@@ -168,6 +168,9 @@ public final class DistributedStepModel implements StepModel, AutoCloseable {
             if (plane.logitsIn != null) {
                 for (int b = 0; b < count; b++) {
                     if (wantLogits[b]) {
+                        if (logits[b] == null) {
+                            logits[b] = new float[vocab];
+                        }
                         plane.logitsIn.receivePrevious(logits[b], vocab);
                     }
                 }
