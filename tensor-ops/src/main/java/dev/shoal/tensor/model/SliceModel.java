@@ -14,7 +14,9 @@ import java.util.List;
  * <p>Tensor-parallel partial sums of the attention-output and FFN-down projections go through the
  * {@link Collective}; other pipeline stages are reached through the {@link StageLink}; with
  * {@link Collective#single()} and {@link Slice#whole} this is the plain single-node model. Buffers are allocated
- * once for {@code maxBatch} tokens; {@link #forward} allocates nothing of its own. Calls must not overlap.
+ * once for {@code maxBatch} tokens, except three made on first use and kept: a worker thread's attention scores,
+ * a batch row's logits, and the packed logits of the most rows wanted so far; after those {@link #forward}
+ * allocates nothing of its own. Calls must not overlap.
  *
  * <p>Matmul inputs are quantized per the {@link ActivationMode}: each input buffer once per step for all the
  * matrices that read it ({@link InputActivations}). Work goes to the {@link WorkerPool} through task objects
