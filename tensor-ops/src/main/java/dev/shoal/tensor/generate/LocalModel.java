@@ -28,9 +28,9 @@ public final class LocalModel implements AutoCloseable {
     /**
      * Tokens per forward pass unless the caller says otherwise (prompt chunks; concurrent sequences). A prompt
      * chunk streams every weight once and decodes it into tiles once, so bigger chunks prefill faster: on a 1B
-     * model 32 gave 28 tok/s where 16 gave 25 (one thread); 128 (llama.cpp's pp128 in one pass) against 32 gave
-     * Q4_0 27.2 → 32.7 tok/s on one AVX2 core and 48.6 → 63.3 on two, Q4_K 27.8 → 30.2, Q8_0 27.7 → 29.0 (a Zen 4
-     * run with {@code -XX:UseAVX=2}). The cost is per-row buffers of dim and FFN width (about 20 MB at 1B); nothing
+     * model 32 gave 28 tok/s where 16 gave 25 (one thread); 128 (llama.cpp's pp128 in one pass) against 32 gave,
+     * on a Zen 4 run with {@code -XX:UseAVX=2} (two alternating runs each), Q4_0 27.1–28.7 → 31.3–33.6 tok/s on one
+     * core and 59.4–61.8 → 63.6–66.2 on two, Q4_K 27.2–27.5 → 29.6–31.5, Q8_0 27.9–28.7 → 32.3–32.7 on one. The cost is per-row buffers of dim and FFN width (about 20 MB at 1B); nothing
      * grows with batch × context or batch × vocabulary ({@link SliceModel}). A concurrent stream waits for a whole
      * chunk, up to about 4 s on one core.
      */

@@ -10,6 +10,7 @@ import dev.shoal.tensor.quant.QuantKernels;
 import dev.shoal.tensor.quant.QuantizedActivations;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.VectorShape;
 
 /**
  * A rectangular window of a weight matrix in GGUF layout: {@code rows} consecutive rows (output features) starting
@@ -344,7 +345,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * the AVX2 path, as it should. NEON's 32 registers would suit 4×4 as well; not measured, so it keeps panels.
      */
     private static final boolean WIDE_TILES = QuantKernels.floatSpecies().vectorBitSize() >= 512
-            || jdk.incubator.vector.VectorShape.preferredShape().vectorBitSize() >= 512;
+            || VectorShape.preferredShape().vectorBitSize() >= 512;
 
     /** Rows per decoded tile: 16 rows of 2048 floats is 128 KiB, 16 of 8192 is 512 KiB, both L2-resident. */
     private static final int TILE_ROWS = 16;

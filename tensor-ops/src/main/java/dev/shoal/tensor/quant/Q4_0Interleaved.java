@@ -136,7 +136,8 @@ public final class Q4_0Interleaved implements RowGroups {
      * rather than looped: as a loop C2 kept the loop (with its index arithmetic) inside the block loop, 150
      * instructions per 144 bytes, where unrolled by hand the multiplies take their activations straight from memory.
      * The top nibble of each short comes out of a 16-bit shift with nothing above it, so it needs no mask (one op
-     * fewer per 64 weights: one-core decode of a 1B model 10.28–10.39 → 10.31–11.15 tok/s on a Zen 4, three alternating runs).
+     * fewer per 64 weights; on a Zen 4 one-core decode of a 1B model went 10.28–10.39 → 10.31–11.15 tok/s in three
+     * alternating 128-token runs, but 10.6–11.0 → 10.1–10.9 in two 64-token ones: within run-to-run noise).
      */
     private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] xo, float[] dx, int bo,
                               int blocks, float[] out, int o) {
