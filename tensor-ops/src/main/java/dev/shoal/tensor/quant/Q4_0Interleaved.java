@@ -139,7 +139,9 @@ public final class Q4_0Interleaved implements RowGroups {
      */
     private static void group(MemorySegment m, long at0, int[] xs, int xsBase, int[] xo, float[] dx, int bo,
                               int blocks, float[] out, int o) {
-        FloatVector acc = FloatVector.zero(F8);
+        // the eight rows' sums live in out, not in a vector carried round the block loop, as in Q4_KInterleaved (such
+        // a vector has no exact class when C2 parses the loop; see also GroupWarmUp)
+        FloatVector.zero(F8).intoArray(out, o);
         final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
         for (int b = 0; b < blocks; b++) {
             final long at = at0 + (long) GROUP_BLOCK_BYTES * b;
@@ -189,10 +191,9 @@ public final class Q4_0Interleaved implements RowGroups {
             final FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + 128, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F8, 0)).mul(d)
-                    .fma(FloatVector.broadcast(F8, dx[bo + b]), acc);
+            ((FloatVector) sum.convertShape(VectorOperators.I2F, F8, 0)).mul(d)
+                    .fma(FloatVector.broadcast(F8, dx[bo + b]), FloatVector.fromArray(F8, out, o)).intoArray(out, o);
         }
-        acc.intoArray(out, o);
     }
 
     /**

@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * Single-thread speed of the repacked decode kernels ({@link RowGroups#dotGroups}) at three matrix sizes: one that
- * stays in L2 (128 rows), one in L3 (8192 rows) and one from memory (65536 rows), all of 2048 columns. If the L2 figure
+ * stays in L2 (128 rows), one of 9 MiB (L3) and one of 72 MiB (from memory), all of 2048 columns ({@code -Dcols=N}
+ * for another width). If the L2 figure
  * is much above the memory one, decode waits on memory; if they are close, on arithmetic. Prints GB/s of weight bytes
  * and CPU nanoseconds per 256 weights. Run from tensor-ops with the test classpath and
  * {@code --add-modules=jdk.incubator.vector}; optional args name the types (Q4_0, Q4_K). Not a test.

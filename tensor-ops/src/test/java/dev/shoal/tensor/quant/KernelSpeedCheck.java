@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 /**
  * Single-thread speed of the vector {@code dot} (float activations) and {@code dotQuantized} (activations quantized
  * to the type's {@link ActivationType}, rows taken four at a time from the matrix's quarters through {@code dotQuantized4} as the decode path does)
- * per type: a 4096×4096 mat-vec (one dot per row), reported as GB/s of weight bytes streamed, with the median and
+ * per type: a 4096×4096 mat-vec (one dot per row; {@code -Dn=N} for N×N), reported as GB/s of weight bytes streamed, with the median and
  * best of ~3 s of repeats after ~1.5 s of warm-up, and the heap bytes one warm mat-vec allocates (0 unless a vector
  * failed to stay in registers). The matrix (9–64 MiB) may sit in a large last-level cache: these are kernel
  * figures, not memory-bandwidth ones.
@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  */
 public final class KernelSpeedCheck {
 
-    private static final int N = 4096;
+    private static final int N = Integer.getInteger("n", 4096);
     private static volatile float sink;
 
     private KernelSpeedCheck() {
