@@ -11,16 +11,17 @@ import java.util.Set;
  * <p>Why: C2 compiles a group kernel with the profiles of the Vector API methods it inlines, which every other
  * kernel of the process shares. Compiled in the middle of serving (after prefill tiles and plain kernels have run),
  * the kernel came out, in about one run in three, with vectors it could not keep in registers: boxed, one allocation
- * per block, decode at half speed (1B Q4_0, one core, 8.8–9.9 against 17–18 tok/s; the runs with it had 250–600
- * young collections against 65). Running it first, on a one-block matrix of eight rows, until a call takes the time
- * of compiled code, gave ten fast runs in ten. That takes about 0.6 s (Q4_K) to 1.3 s (Q4_0) on one core, mostly
- * interpreting the Vector API before C1 and C2 take over; a machine that never gets there stops after 2 s.
+ * per block, decode at half speed (1B Q4_0, one core of a Zen 4 with {@code -XX:UseAVX=2}, 8.8–11.8 against
+ * 17–18 tok/s; the runs with it had 250–600 young collections against 65). Running it first, on a one-block matrix
+ * of eight rows, until a call takes the time of compiled code, gave no slow run since (docs/BENCHMARKS.md, session
+ * 21). As the first vector code of a process that takes about 1.6 s (Q4_0) to 2.1 s (Q4_K) on one core of that
+ * machine, mostly interpreting the Vector API before C1 and C2 take over; it gives up after 5 s.
  * The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}); serving goes on
  * from the plain rows meanwhile.
  */
 public final class GroupWarmUp {
 
-    private static final long GIVE_UP_NANOS = 2_000_000_000L;
+    private static final long GIVE_UP_NANOS = 5_000_000_000L;
     /** A one-block call in C2 code takes tens of nanoseconds; interpreted or in C1, tens of microseconds. */
     private static final long COMPILED_NANOS = 2_000;
     private static final int COMPILED_CALLS = 200;
