@@ -4,6 +4,7 @@ import dev.shoal.tensor.gguf.GgufFile;
 import dev.shoal.tensor.gguf.TensorInfo;
 import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.GroupWarmUp;
 import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
@@ -105,6 +106,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         if (!canInterleave()) {
             return this;
         }
+        GroupWarmUp.ensure(kernel.type());
         final long packedRow = kernel.type().bytesFor(cols);
         final MemorySegment own = arena.allocate(packedRow * rows, 64);
         RowGroups.forType(kernel.type()).pack(data, offsetOf(0), rowBytes, rows, cols, own, 0);

@@ -27,9 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * plain matrix.
  *
  * <p>The kernel multiplies shift-and-masked nibbles by activations laid out by
- * {@link QuantizedActivations#broadcastPairArray}: for each (t, k) the pair (x[8t+2k], x[8t+2k+1]) repeated in all
- * eight lanes pairs, so one 16-bit multiply-add covers two elements of eight rows, the activation read folded into
- * the multiply. Per block and row the 16-bit sums stay below 2^15 (16 products of at most 15·127 per lane) and the
+ * {@link QuantizedActivations#broadcastPairArray}: for each (t, k) the pair (x[8t+2k], x[8t+2k+1]) packed in one int
+ * and broadcast to the eight int lanes, so one 16-bit multiply covers two elements of eight rows. Per block and row the 16-bit sums stay below 2^15 (16 products of at most 15·127 per lane) and the
  * −8 of every nibble comes off once, as 8·Σx of the block ({@link QuantizedActivations#blockOffsetArray});
  * the two lanes of a row are then summed as in {@link Q4_0Kernel}'s nibble sums. Each row's result is
  * {@code acc = fma(float(Σ) · d, dx, acc)} over its blocks in order, which {@link #dotRow} repeats
@@ -96,10 +95,9 @@ public final class Q4_0Interleaved implements RowGroups {
     }
 
     /** {@link QuantizedActivations#broadcastPairArray}'s layout of the n levels at {@code levels[from..]}. */
-    static void broadcastPairs(float[] levels, int from, int n, short[] dst, int dstOff) {
+    static void broadcastPairs(float[] levels, int from, int n, int[] dst, int dstOff) {
         for (int i = 0; i < n / 2; i++) {
-            final int pair = ((int) levels[from + 2 * i] & 0xFFFF) | ((int) levels[from + 2 * i + 1] << 16);
-            IntVector.broadcast(I8, pair).reinterpretAsShorts().intoArray(dst, dstOff + 16 * i);
+            dst[dstOff + i] = ((int) levels[from + 2 * i] & 0xFFFF) | ((int) levels[from + 2 * i + 1] << 16);
         }
     }
 
@@ -118,7 +116,7 @@ public final class Q4_0Interleaved implements RowGroups {
     public void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
                                  float[] out, int outOff) {
         BlockIo.checkBlocks(GgmlType.Q4_0, cols);
-        final short[] xs = a.broadcastPairArray();
+        final int[] xs = a.broadcastPairArray();
         final int[] xo = a.blockOffsetArray();
         final float[] dx = a.scaleArray();
         final int blocks = cols / QK;
@@ -134,54 +132,56 @@ public final class Q4_0Interleaved implements RowGroups {
      * One group: per block the four parts of 16 lanes (two elements of eight rows each), their 16-bit products
      * summed, the offset taken off, lane pairs summed to one int per row, then scaled. The four parts are written out
      * rather than looped: as a loop C2 kept the loop (with its index arithmetic) inside the block loop, 150
-     * instructions per 144 bytes, where unrolled by hand the multiplies take their activations straight from memory.
+     * instructions per 144 bytes, where unrolled by hand the activation pairs are broadcast from constant offsets.
      * The top nibble of each short comes out of a 16-bit shift with nothing above it, so it needs no mask (one op
      * fewer per 64 weights; on a Zen 4 one-core decode of a 1B model went 10.28–10.39 → 10.31–11.15 tok/s in three
      * alternating 128-token runs, but 10.6–11.0 → 10.1–10.9 in two 64-token ones: within run-to-run noise).
      */
-    private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] xo, float[] dx, int bo,
+    private static void group(MemorySegment m, long at0, int[] xs, int xsBase, int[] xo, float[] dx, int bo,
                               int blocks, float[] out, int o) {
-        FloatVector acc = FloatVector.zero(F8);
+        // the eight rows' sums live in out, not in a vector carried round the block loop, as in Q4_KInterleaved (such
+        // a vector has no exact class when C2 parses the loop; see also GroupWarmUp)
+        FloatVector.zero(F8).intoArray(out, o);
         final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
         for (int b = 0; b < blocks; b++) {
             final long at = at0 + (long) GROUP_BLOCK_BYTES * b;
-            final int xb = xsBase + 256 * b;
+            final int xb = xsBase + 16 * b;
             final ShortVector v0 = ShortVector.fromMemorySegment(S16, m, at, LE);
             final IntVector w0 = v0.reinterpretAsInts();
-            final ShortVector s0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb))
+            final ShortVector s0 = v0.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts())
                     .add(w0.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 16)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts()))
                     .add(w0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 32)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts()))
                     .add(v0.lanewise(VectorOperators.LSHR, 12)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 48)));
+                            .mul(IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts()));
             final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, at + 32, LE);
             final IntVector w1 = v1.reinterpretAsInts();
-            final ShortVector s1 = v1.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 64))
+            final ShortVector s1 = v1.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts())
                     .add(w1.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 80)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts()))
                     .add(w1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 96)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts()))
                     .add(v1.lanewise(VectorOperators.LSHR, 12)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 112)));
+                            .mul(IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts()));
             final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, at + 64, LE);
             final IntVector w2 = v2.reinterpretAsInts();
-            final ShortVector s2 = v2.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 128))
+            final ShortVector s2 = v2.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts())
                     .add(w2.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 144)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts()))
                     .add(w2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 160)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts()))
                     .add(v2.lanewise(VectorOperators.LSHR, 12)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 176)));
+                            .mul(IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts()));
             final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, at + 96, LE);
             final IntVector w3 = v3.reinterpretAsInts();
-            final ShortVector s3 = v3.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 192))
+            final ShortVector s3 = v3.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts())
                     .add(w3.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 208)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts()))
                     .add(w3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 224)))
+                            .mul(IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts()))
                     .add(v3.lanewise(VectorOperators.LSHR, 12)
-                            .mul(ShortVector.fromArray(S16, xs, xb + 240)));
+                            .mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts()));
             // lane 2r holds the offset, lane 2r+1 nothing: the pair's sum is what counts (modulo 2^16)
             final IntVector sum = s0.add(s1).add(s2.add(s3))
                     .sub(IntVector.broadcast(I8, xo[bo + b]).reinterpretAsShorts())
@@ -191,10 +191,9 @@ public final class Q4_0Interleaved implements RowGroups {
             final FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + 128, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F8, 0)).mul(d)
-                    .fma(FloatVector.broadcast(F8, dx[bo + b]), acc);
+            ((FloatVector) sum.convertShape(VectorOperators.I2F, F8, 0)).mul(d)
+                    .fma(FloatVector.broadcast(F8, dx[bo + b]), FloatVector.fromArray(F8, out, o)).intoArray(out, o);
         }
-        acc.intoArray(out, o);
     }
 
     /**

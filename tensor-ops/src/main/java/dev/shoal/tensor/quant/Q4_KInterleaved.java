@@ -101,7 +101,7 @@ public final class Q4_KInterleaved implements RowGroups {
     public void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
                           float[] out, int outOff) {
         BlockIo.checkBlocks(GgmlType.Q4_K, cols);
-        final short[] xs = a.broadcastPairArray();
+        final int[] xs = a.broadcastPairArray();
         final int[] sub = a.subBlockSumArray();
         final float[] dx = a.scaleArray();
         final int blocks = cols / QK;
@@ -115,10 +115,10 @@ public final class Q4_KInterleaved implements RowGroups {
 
     /**
      * One group. The sub-block loop stays a loop (its body is large; written out eight times it would exceed C2's
-     * inlining budget); its four parts are written out, as in {@link Q4_0Interleaved}, so the multiplies read the
-     * broadcast activation pairs straight from memory.
+     * inlining budget); its four parts are written out, as in {@link Q4_0Interleaved}, so the activation pairs are
+     * broadcast from constant offsets.
      */
-    private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] sub, float[] dx, int bo,
+    private static void group(MemorySegment m, long at0, int[] xs, int xsBase, int[] sub, float[] dx, int bo,
                               int blocks, float[] out, int o) {
         // the eight rows' sums live in out, not in a vector carried round the block loop: such a vector has no
         // exact class when C2 parses the loop, and in some JVMs C2 left it boxed, two allocations per block
@@ -132,44 +132,44 @@ public final class Q4_KInterleaved implements RowGroups {
             IntVector summ = IntVector.zero(I8);
             for (int s = 0; s < 8; s++) {
                 final long sb = at + 128L * s;
-                final int xb = xsBase + 256 * (8 * b + s);
+                final int xb = xsBase + 16 * (8 * b + s);
                 final int ss = sub[8 * (bo + b) + QuantizedActivations.subBlockSlot(s)];
                 final ShortVector v0 = ShortVector.fromMemorySegment(S16, m, sb, LE);
                 final IntVector w0 = v0.reinterpretAsInts();
-                final ShortVector s0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb))
+                final ShortVector s0 = v0.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts())
                         .add(w0.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 16)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts()))
                         .add(w0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 32)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts()))
                         .add(v0.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 48)));
+                                .mul(IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts()));
                 final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, sb + 32, LE);
                 final IntVector w1 = v1.reinterpretAsInts();
-                final ShortVector s1 = v1.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 64))
+                final ShortVector s1 = v1.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts())
                         .add(w1.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 80)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts()))
                         .add(w1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 96)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts()))
                         .add(v1.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 112)));
+                                .mul(IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts()));
                 final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, sb + 64, LE);
                 final IntVector w2 = v2.reinterpretAsInts();
-                final ShortVector s2 = v2.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 128))
+                final ShortVector s2 = v2.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts())
                         .add(w2.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 144)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts()))
                         .add(w2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 160)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts()))
                         .add(v2.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 176)));
+                                .mul(IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts()));
                 final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, sb + 96, LE);
                 final IntVector w3 = v3.reinterpretAsInts();
-                final ShortVector s3 = v3.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 192))
+                final ShortVector s3 = v3.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts())
                         .add(w3.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 208)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts()))
                         .add(w3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 224)))
+                                .mul(IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts()))
                         .add(v3.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 240)));
+                                .mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts()));
                 // each lane holds 16 products q·x, |Σ| ≤ 16·15·128 < 2^15: its two lanes sign-extended and summed,
                 // Σq·x per row exactly (shifts and an add, no broadcast and no 32-bit multiply)
                 final IntVector pair = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();

@@ -32,7 +32,7 @@ public final class QuantizedActivations {
     private final short[] nibbleOffsets;
     private final short[] blockPairLevels;
     private final short[] shortLevels;
-    private final short[] broadcastPairs;
+    private final int[] broadcastPairs;
     private final int[] blockOffsets;
     private float[] source;
     private int sourceStride;
@@ -62,7 +62,7 @@ public final class QuantizedActivations {
         this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         this.shortLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         final boolean broadcast = (type == ActivationType.Q8_0 || type == ActivationType.Q8_K) && RowGroups.supported();
-        this.broadcastPairs = broadcast ? new short[Math.min(maxRows, BROADCAST_ROWS) * maxCols * 8] : null;
+        this.broadcastPairs = broadcast ? new int[Math.min(maxRows, BROADCAST_ROWS) * maxCols / 2] : null;
         this.blockOffsets = broadcast && type == ActivationType.Q8_0 ? new int[maxRows * blocksPerRow] : null;
     }
 
@@ -201,15 +201,18 @@ public final class QuantizedActivations {
 
     /**
      * Q8_0 and Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
-     * row, 16 shorts q[2i], q[2i+1], q[2i], ... at {@code broadcastPairOffset(row) + 16i}, the operand of
-     * {@link RowGroups} kernels' multiplies (eight rows' lanes against the same two elements).
+     * row, one int (q[2i] in its low 16 bits, q[2i+1] in its high 16) at {@code broadcastPairOffset(row) + i}, which
+     * {@link RowGroups} kernels broadcast to all eight int lanes as the operand of their 16-bit multiplies (eight rows'
+     * lanes against the same two elements). Two bytes per level, so a decode input of up to 8192 columns stays in L1:
+     * an earlier layout that stored the sixteen shorts already broadcast (16 bytes per level, 32 KiB at 2048 columns)
+     * pushed the weights' stream out of L1 and halved the repacked kernels' speed once the weights came from memory.
      */
-    short[] broadcastPairArray() {
+    int[] broadcastPairArray() {
         return broadcastPairs;
     }
 
     int broadcastPairOffset(int row) {
-        return row * maxCols * 8;
+        return row * maxCols / 2;
     }
 
     /** Q8_0 with {@link #broadcastPairArray}: per block 8·Σq modulo 2^16, at {@code row·blocksPerRow + j}. */

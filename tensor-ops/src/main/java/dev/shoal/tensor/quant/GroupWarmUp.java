@@ -1,0 +1,74 @@
+package dev.shoal.tensor.quant;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Gets a {@link RowGroups} decode kernel compiled by C2 before anything else has run it, once per type and JVM.
+ *
+ * <p>Why: C2 compiles a group kernel with the profiles of the Vector API methods it inlines, which every other
+ * kernel of the process shares. Compiled in the middle of serving (after prefill tiles and plain kernels have run),
+ * the kernel came out, in about one run in three, with vectors it could not keep in registers: boxed, one allocation
+ * per block, decode at half speed (1B Q4_0, one core of a Zen 4 with {@code -XX:UseAVX=2}, 8.8–11.8 against
+ * 17–18 tok/s; the runs with it had 250–600 young collections against 65). Running it first, on a matrix of two groups
+ * of four blocks, until a call takes the time of compiled code, gave no slow run since (docs/BENCHMARKS.md, sessions
+ * 21–22). As the first vector code of a process that takes about 1.6 s (Q4_0) to 2.1 s (Q4_K) on one core of that
+ * machine, mostly interpreting the Vector API before C1 and C2 take over; it gives up after 5 s.
+ * The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}); serving goes on
+ * from the plain rows meanwhile.
+ */
+public final class GroupWarmUp {
+
+    private static final long GIVE_UP_NANOS = 5_000_000_000L;
+    /**
+     * Blocks per row and groups of the warm-up matrix. More than one of each, so that both loops of the kernel go
+     * round: C2 compiles a loop whose back edge the profile never saw taken with a trap there, and the first real
+     * matrix would hit it, throw the compiled kernel away and have it compiled again mid-serving, with the profiles
+     * of everything that ran since, which is what this class is here to avoid.
+     */
+    private static final int WARM_BLOCKS = 4;
+    private static final int WARM_GROUPS = 2;
+    /** A warm-up call (8 blocks) in C2 code takes well under a microsecond; interpreted or in C1, hundreds. */
+    private static final long COMPILED_NANOS = 4_000;
+    private static final int COMPILED_CALLS = 200;
+    private static final Set<GgmlType> DONE = EnumSet.noneOf(GgmlType.class);
+
+    private GroupWarmUp() {
+    }
+
+    /** Runs {@code type}'s group kernel until it is compiled, unless that was done before or it has no such kernel. */
+    public static synchronized void ensure(GgmlType type) {
+        final RowGroups g = RowGroups.forType(type);
+        if (g == null || !DONE.add(type)) {
+            return;
+        }
+        final int cols = WARM_BLOCKS * type.blockSize();
+        final int rows = WARM_GROUPS * RowGroups.ROWS;
+        final QuantKernel k = QuantKernels.forType(type, "warm-up");
+        final long rowBytes = type.bytesFor(cols);
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment plain = arena.allocate(rowBytes * rows, 64);
+            final float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    row[c] = (float) Math.sin(0.37 * (r * cols + c));
+                }
+                k.quantize(row, 0, cols, plain, r * rowBytes);
+            }
+            final MemorySegment packed = arena.allocate(rowBytes * rows, 64);
+            g.pack(plain, 0, rowBytes, rows, cols, packed, 0);
+            final QuantizedActivations a = new QuantizedActivations(k.activationType(), 1, cols);
+            a.quantize(row, cols, 1, cols);
+            final float[] out = new float[rows];
+            final long start = System.nanoTime();
+            int compiledCalls = 0;
+            while (compiledCalls < COMPILED_CALLS && System.nanoTime() - start < GIVE_UP_NANOS) {
+                final long t0 = System.nanoTime();
+                g.dotGroups(packed, 0, a, 0, cols, 0, WARM_GROUPS, out, 0);
+                compiledCalls = System.nanoTime() - t0 < COMPILED_NANOS ? compiledCalls + 1 : 0;
+            }
+        }
+    }
+}
