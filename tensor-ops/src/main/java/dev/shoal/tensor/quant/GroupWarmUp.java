@@ -24,9 +24,9 @@ public final class GroupWarmUp {
     private static final long GIVE_UP_NANOS = 5_000_000_000L;
     /**
      * Blocks per row and groups of the warm-up matrix. More than one of each, so that both loops of the kernel go
-     * round: C2 compiles a loop whose back edge the profile never saw taken with a trap there, and the first real
-     * matrix would hit it, throw the compiled kernel away and have it compiled again mid-serving, with the profiles
-     * of everything that ran since, which is what this class is here to avoid.
+     * round: C2 may compile a branch its profile never saw taken as a trap, which the first real matrix would hit,
+     * and the kernel would be compiled again mid-serving with the profiles of everything that ran since — what this
+     * class is here to avoid. (A precaution: with a one-block warm-up no such deoptimization was seen.)
      */
     private static final int WARM_BLOCKS = 4;
     private static final int WARM_GROUPS = 2;
