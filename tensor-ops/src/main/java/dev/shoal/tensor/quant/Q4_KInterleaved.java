@@ -92,6 +92,17 @@ public final class Q4_KInterleaved implements RowGroups {
         }
     }
 
+    /**
+     * {@link QuantizedActivations#broadcastShortArray}'s layout of the n levels at {@code levels[from..]}: each pair
+     * (q[2i], q[2i+1]) written out sixteen shorts wide, the operand this kernel loads whole for its multiplies.
+     */
+    static void broadcastShorts(float[] levels, int from, int n, short[] dst, int dstOff) {
+        for (int i = 0; i < n / 2; i++) {
+            final int pair = ((int) levels[from + 2 * i] & 0xFFFF) | ((int) levels[from + 2 * i + 1] << 16);
+            IntVector.broadcast(I8, pair).reinterpretAsShorts().intoArray(dst, dstOff + 16 * i);
+        }
+    }
+
     @Override
     public long groupOffset(int g, int cols) {
         return (long) g * ROWS * GgmlType.Q4_K.bytesFor(cols);
@@ -101,12 +112,12 @@ public final class Q4_KInterleaved implements RowGroups {
     public void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
                           float[] out, int outOff) {
         BlockIo.checkBlocks(GgmlType.Q4_K, cols);
-        final int[] xs = a.broadcastPairArray();
+        final short[] xs = a.broadcastShortArray();
         final int[] sub = a.subBlockSumArray();
         final float[] dx = a.scaleArray();
         final int blocks = cols / QK;
         final int bo = row * a.blocksPerRow();
-        final int xsBase = a.broadcastPairOffset(row);
+        final int xsBase = a.broadcastShortOffset(row);
         final long groupBytes = (long) ROWS * blocks * BLOCK;
         for (int g = g0; g < g1; g++) {
             group(m, base + g * groupBytes, xs, xsBase, sub, dx, bo, blocks, out, outOff + ROWS * (g - g0));
@@ -115,10 +126,10 @@ public final class Q4_KInterleaved implements RowGroups {
 
     /**
      * One group. The sub-block loop stays a loop (its body is large; written out eight times it would exceed C2's
-     * inlining budget); its four parts are written out, as in {@link Q4_0Interleaved}, so the activation pairs are
-     * broadcast from constant offsets.
+     * inlining budget); its four parts are written out, as in {@link Q4_0Interleaved}, so the multiplies read the
+     * broadcast activation pairs straight from memory.
      */
-    private static void group(MemorySegment m, long at0, int[] xs, int xsBase, int[] sub, float[] dx, int bo,
+    private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] sub, float[] dx, int bo,
                               int blocks, float[] out, int o) {
         // the eight rows' sums live in out, not in a vector carried round the block loop: such a vector has no
         // exact class when C2 parses the loop, and in some JVMs C2 left it boxed, two allocations per block
@@ -132,44 +143,44 @@ public final class Q4_KInterleaved implements RowGroups {
             IntVector summ = IntVector.zero(I8);
             for (int s = 0; s < 8; s++) {
                 final long sb = at + 128L * s;
-                final int xb = xsBase + 16 * (8 * b + s);
+                final int xb = xsBase + 256 * (8 * b + s);
                 final int ss = sub[8 * (bo + b) + QuantizedActivations.subBlockSlot(s)];
                 final ShortVector v0 = ShortVector.fromMemorySegment(S16, m, sb, LE);
                 final IntVector w0 = v0.reinterpretAsInts();
-                final ShortVector s0 = v0.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts())
+                final ShortVector s0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb))
                         .add(w0.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 16)))
                         .add(w0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 32)))
                         .add(v0.lanewise(VectorOperators.LSHR, 12)
-                                .mul(IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts()));
+                                .mul(ShortVector.fromArray(S16, xs, xb + 48)));
                 final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, sb + 32, LE);
                 final IntVector w1 = v1.reinterpretAsInts();
-                final ShortVector s1 = v1.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts())
+                final ShortVector s1 = v1.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 64))
                         .add(w1.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 80)))
                         .add(w1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 96)))
                         .add(v1.lanewise(VectorOperators.LSHR, 12)
-                                .mul(IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts()));
+                                .mul(ShortVector.fromArray(S16, xs, xb + 112)));
                 final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, sb + 64, LE);
                 final IntVector w2 = v2.reinterpretAsInts();
-                final ShortVector s2 = v2.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts())
+                final ShortVector s2 = v2.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 128))
                         .add(w2.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 144)))
                         .add(w2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 160)))
                         .add(v2.lanewise(VectorOperators.LSHR, 12)
-                                .mul(IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts()));
+                                .mul(ShortVector.fromArray(S16, xs, xb + 176)));
                 final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, sb + 96, LE);
                 final IntVector w3 = v3.reinterpretAsInts();
-                final ShortVector s3 = v3.and((short) 0xF).mul(IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts())
+                final ShortVector s3 = v3.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 192))
                         .add(w3.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 208)))
                         .add(w3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts()))
+                                .mul(ShortVector.fromArray(S16, xs, xb + 224)))
                         .add(v3.lanewise(VectorOperators.LSHR, 12)
-                                .mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts()));
+                                .mul(ShortVector.fromArray(S16, xs, xb + 240)));
                 // each lane holds 16 products q·x, |Σ| ≤ 16·15·128 < 2^15: its two lanes sign-extended and summed,
                 // Σq·x per row exactly (shifts and an add, no broadcast and no 32-bit multiply)
                 final IntVector pair = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();

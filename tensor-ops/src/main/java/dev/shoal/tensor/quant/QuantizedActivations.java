@@ -33,6 +33,7 @@ public final class QuantizedActivations {
     private final short[] blockPairLevels;
     private final short[] shortLevels;
     private final int[] broadcastPairs;
+    private final short[] broadcastShorts;
     private final int[] blockOffsets;
     private float[] source;
     private int sourceStride;
@@ -62,7 +63,10 @@ public final class QuantizedActivations {
         this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         this.shortLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         final boolean broadcast = (type == ActivationType.Q8_0 || type == ActivationType.Q8_K) && RowGroups.supported();
-        this.broadcastPairs = broadcast ? new int[Math.min(maxRows, BROADCAST_ROWS) * maxCols / 2] : null;
+        this.broadcastPairs = broadcast && type == ActivationType.Q8_0
+                ? new int[Math.min(maxRows, BROADCAST_ROWS) * maxCols / 2] : null;
+        this.broadcastShorts = broadcast && type == ActivationType.Q8_K
+                ? new short[Math.min(maxRows, BROADCAST_ROWS) * maxCols * 8] : null;
         this.blockOffsets = broadcast && type == ActivationType.Q8_0 ? new int[maxRows * blocksPerRow] : null;
     }
 
@@ -196,11 +200,11 @@ public final class QuantizedActivations {
      * 256-bit vectors).
      */
     public boolean hasBroadcastPairs(int b) {
-        return broadcastPairs != null && b < BROADCAST_ROWS;
+        return (broadcastPairs != null || broadcastShorts != null) && b < BROADCAST_ROWS;
     }
 
     /**
-     * Q8_0 and Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
+     * Q8_0, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
      * row, one int (q[2i] in its low 16 bits, q[2i+1] in its high 16) at {@code broadcastPairOffset(row) + i}, which
      * {@link RowGroups} kernels broadcast to all eight int lanes as the operand of their 16-bit multiplies (eight rows'
      * lanes against the same two elements). Two bytes per level, so a decode input of up to 8192 columns stays in L1:
@@ -213,6 +217,21 @@ public final class QuantizedActivations {
 
     int broadcastPairOffset(int row) {
         return row * maxCols / 2;
+    }
+
+    /**
+     * Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: every pair of levels written out already broadcast,
+     * 16 shorts q[2i], q[2i+1], q[2i], ... at {@code broadcastShortOffset(row) + 16i}, which {@link Q4_KInterleaved}
+     * loads whole. Sixteen bytes per level, so a 2048-column input is 32 KiB and decode from memory runs at about
+     * half the kernel's L2 speed; the {@link #broadcastPairArray} layout Q8_0 has would fix that, but C2 compiled the
+     * Q4_K kernel over it with boxed vectors in about one fresh JVM in twenty (docs/BENCHMARKS.md, session 22).
+     */
+    short[] broadcastShortArray() {
+        return broadcastShorts;
+    }
+
+    int broadcastShortOffset(int row) {
+        return row * maxCols * 8;
     }
 
     /** Q8_0 with {@link #broadcastPairArray}: per block 8·Σq modulo 2^16, at {@code row·blocksPerRow + j}. */
