@@ -14,10 +14,13 @@ import java.util.Set;
  * per block, decode at half speed (1B Q4_0, one core of a Zen 4 with {@code -XX:UseAVX=2}, 8.8–11.8 against
  * 17–18 tok/s; the runs with it had 250–600 young collections against 65). Running it first, on a matrix of two groups
  * of four blocks, until a call takes the time of compiled code, gave no slow run since (docs/BENCHMARKS.md, sessions
- * 21–22). As the first vector code of a process that took about 1.6 s (Q4_0) to 2.1 s (Q4_K) on one core of that
- * machine (measured with session 21's one-block matrix), mostly interpreting the Vector API before C1 and C2 take over; it gives up after 5 s.
- * The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}); serving goes on
- * from the plain rows meanwhile.
+ * 21–22). As the first vector code of a process that took about 1.6 s on one core of that machine (measured with
+ * session 21's one-block matrix), mostly interpreting the Vector API before C1 and C2 take over; it gives up after
+ * 5 s. The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}); serving goes
+ * on from the plain rows meanwhile.
+ *
+ * <p>Only Q4_0's kernel, the one over one-int activation pairs, is warmed up: Q4_K's kernel over pairs stored
+ * already broadcast compiled without boxes for many sessions without it, so warming it would only cost start-up.
  */
 public final class GroupWarmUp {
 
@@ -38,10 +41,10 @@ public final class GroupWarmUp {
     private GroupWarmUp() {
     }
 
-    /** Runs {@code type}'s group kernel until it is compiled, unless that was done before or it has no such kernel. */
+    /** Runs {@code type}'s group kernel until it is compiled, unless that was done before or it is not Q4_0's. */
     public static synchronized void ensure(GgmlType type) {
         final RowGroups g = RowGroups.forType(type);
-        if (g == null || !DONE.add(type)) {
+        if (g == null || type != GgmlType.Q4_0 || !DONE.add(type)) {
             return;
         }
         final int cols = WARM_BLOCKS * type.blockSize();

@@ -224,7 +224,7 @@ public final class QuantizedActivations {
      * 16 shorts q[2i], q[2i+1], q[2i], ... at {@code broadcastShortOffset(row) + 16i}, which {@link Q4_KInterleaved}
      * loads whole. Sixteen bytes per level, so a 2048-column input is 32 KiB and decode from memory runs at about
      * half the kernel's L2 speed; the {@link #broadcastPairArray} layout Q8_0 has would fix that, but C2 compiled the
-     * Q4_K kernel over it with boxed vectors in about one fresh JVM in twenty (docs/BENCHMARKS.md, session 22).
+     * Q4_K kernel over it with boxed vectors in about one fresh JVM in 20–40 (docs/BENCHMARKS.md, session 22).
      */
     short[] broadcastShortArray() {
         return broadcastShorts;
