@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RowGroupsTest {
 
-    private static final int ROWS = 21;
+    /** Three groups (a pair and a lone group in the kernel) and five plain tail rows. */
+    private static final int ROWS = 29;
 
     /** A type, its layout, and the columns of the test matrix. */
     private record Case(GgmlType type, RowGroups layout, int cols) {
@@ -60,6 +61,13 @@ class RowGroupsTest {
         for (int b = 0; b < 3; b++) {
             float[] out = new float[groups * RowGroups.ROWS];
             c.layout().dotGroups(packed, 0, a, b, c.cols(), 0, groups, out, 0);
+            // from the second group on: the pairs fall differently (a group paired before now alone, and so on)
+            float[] fromSecond = new float[(groups - 1) * RowGroups.ROWS];
+            c.layout().dotGroups(packed, 0, a, b, c.cols(), 1, groups, fromSecond, 0);
+            for (int r = RowGroups.ROWS; r < out.length; r++) {
+                assertEquals(Float.floatToIntBits(out[r]), Float.floatToIntBits(fromSecond[r - RowGroups.ROWS]),
+                        "input " + b + " row " + r + " with the groups from the second on");
+            }
             for (int r = 0; r < ROWS; r++) {
                 float one = r < out.length
                         ? c.layout().dotRow(packed, c.layout().groupOffset(r / 8, c.cols()), r % 8, a, b, c.cols())
@@ -98,7 +106,7 @@ class RowGroupsTest {
                         "row " + r + " of a decoded group");
             }
         }
-        for (int r = 16; r < ROWS; r++) {
+        for (int r = ROWS / 8 * 8; r < ROWS; r++) {
             assertTrue(plain.asSlice(r * c.rowBytes(), c.rowBytes()).mismatch(packed.asSlice(r * c.rowBytes(), c.rowBytes())) < 0,
                     "tail row " + r + " is copied as it is");
         }
@@ -122,11 +130,13 @@ class RowGroupsTest {
         MemorySegment packed = NativeSegments.zeroed(c.rowBytes() * ROWS);
         c.layout().pack(plain, 0, c.rowBytes(), ROWS, c.cols(), packed, 0);
         QuantizedActivations a = activations(c, rnd, 1);
-        float[] out = new float[8];
-        c.layout().dotGroups(packed, 0, a, 0, c.cols(), 0, 1, out, 0);
-        for (int r = 0; r < 8; r++) {
-            assertEquals(Float.floatToIntBits(c.layout().dotPlainRow(plain, r * c.rowBytes(), a, 0, c.cols())),
-                    Float.floatToIntBits(out[r]), "row " + r);
+        for (int groups = 1; groups <= 2; groups++) {
+            float[] out = new float[8 * groups];
+            c.layout().dotGroups(packed, 0, a, 0, c.cols(), 0, groups, out, 0);
+            for (int r = 0; r < 8; r++) {
+                assertEquals(Float.floatToIntBits(c.layout().dotPlainRow(plain, r * c.rowBytes(), a, 0, c.cols())),
+                        Float.floatToIntBits(out[r]), "row " + r + " of " + groups + " groups");
+            }
         }
     }
 
