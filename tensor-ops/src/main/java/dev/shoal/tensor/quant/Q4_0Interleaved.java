@@ -123,12 +123,7 @@ public final class Q4_0Interleaved implements RowGroups {
         final int bo = row * a.blocksPerRow();
         final int xsBase = a.broadcastPairOffset(row);
         final long groupBytes = (long) ROWS * blocks * BLOCK;
-        int g = g0;
-        for (; g + 1 < g1; g += 2) {
-            groupPair(m, base + g * groupBytes, base + (g + 1) * groupBytes, xs, xsBase, xo, dx, bo, blocks, out,
-                    outOff + ROWS * (g - g0));
-        }
-        if (g < g1) {
+        for (int g = g0; g < g1; g++) {
             group(m, base + g * groupBytes, xs, xsBase, xo, dx, bo, blocks, out, outOff + ROWS * (g - g0));
         }
     }
@@ -198,103 +193,6 @@ public final class Q4_0Interleaved implements RowGroups {
                     .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
             ((FloatVector) sum.convertShape(VectorOperators.I2F, F8, 0)).mul(d)
                     .fma(FloatVector.broadcast(F8, dx[bo + b]), FloatVector.fromArray(F8, out, o)).intoArray(out, o);
-        }
-    }
-
-    /**
-     * Two groups (sixteen rows, {@code out[o..o+16)}) per pass over the activations: each broadcast activation pair
-     * meets both groups' weights, so the broadcasts (a load and a shuffle each on AVX2) and the activation reads per
-     * weight byte are halved. Otherwise {@link #group}'s arithmetic, operation for operation, for each group.
-     */
-    private static void groupPair(MemorySegment m, long atA0, long atB0, int[] xs, int xsBase, int[] xo, float[] dx,
-                                  int bo, int blocks, float[] out, int o) {
-        FloatVector.zero(F8).intoArray(out, o);
-        FloatVector.zero(F8).intoArray(out, o + ROWS);
-        final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
-        for (int b = 0; b < blocks; b++) {
-            final long atA = atA0 + (long) GROUP_BLOCK_BYTES * b;
-            final long atB = atB0 + (long) GROUP_BLOCK_BYTES * b;
-            final int xb = xsBase + 16 * b;
-            final ShortVector a0 = ShortVector.fromMemorySegment(S16, m, atA, LE);
-            final ShortVector b0 = ShortVector.fromMemorySegment(S16, m, atB, LE);
-            final IntVector ai0 = a0.reinterpretAsInts();
-            final IntVector bi0 = b0.reinterpretAsInts();
-            final ShortVector x00 = IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts();
-            final ShortVector x01 = IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts();
-            final ShortVector x02 = IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts();
-            final ShortVector x03 = IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts();
-            final ShortVector sa0 = a0.and((short) 0xF).mul(x00)
-                    .add(ai0.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x01))
-                    .add(ai0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x02))
-                    .add(a0.lanewise(VectorOperators.LSHR, 12).mul(x03));
-            final ShortVector sb0 = b0.and((short) 0xF).mul(x00)
-                    .add(bi0.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x01))
-                    .add(bi0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x02))
-                    .add(b0.lanewise(VectorOperators.LSHR, 12).mul(x03));
-            final ShortVector a1 = ShortVector.fromMemorySegment(S16, m, atA + 32, LE);
-            final ShortVector b1 = ShortVector.fromMemorySegment(S16, m, atB + 32, LE);
-            final IntVector ai1 = a1.reinterpretAsInts();
-            final IntVector bi1 = b1.reinterpretAsInts();
-            final ShortVector x10 = IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts();
-            final ShortVector x11 = IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts();
-            final ShortVector x12 = IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts();
-            final ShortVector x13 = IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts();
-            final ShortVector sa1 = a1.and((short) 0xF).mul(x10)
-                    .add(ai1.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x11))
-                    .add(ai1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x12))
-                    .add(a1.lanewise(VectorOperators.LSHR, 12).mul(x13));
-            final ShortVector sb1 = b1.and((short) 0xF).mul(x10)
-                    .add(bi1.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x11))
-                    .add(bi1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x12))
-                    .add(b1.lanewise(VectorOperators.LSHR, 12).mul(x13));
-            final ShortVector a2 = ShortVector.fromMemorySegment(S16, m, atA + 64, LE);
-            final ShortVector b2 = ShortVector.fromMemorySegment(S16, m, atB + 64, LE);
-            final IntVector ai2 = a2.reinterpretAsInts();
-            final IntVector bi2 = b2.reinterpretAsInts();
-            final ShortVector x20 = IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts();
-            final ShortVector x21 = IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts();
-            final ShortVector x22 = IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts();
-            final ShortVector x23 = IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts();
-            final ShortVector sa2 = a2.and((short) 0xF).mul(x20)
-                    .add(ai2.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x21))
-                    .add(ai2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x22))
-                    .add(a2.lanewise(VectorOperators.LSHR, 12).mul(x23));
-            final ShortVector sb2 = b2.and((short) 0xF).mul(x20)
-                    .add(bi2.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x21))
-                    .add(bi2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x22))
-                    .add(b2.lanewise(VectorOperators.LSHR, 12).mul(x23));
-            final ShortVector a3 = ShortVector.fromMemorySegment(S16, m, atA + 96, LE);
-            final ShortVector b3 = ShortVector.fromMemorySegment(S16, m, atB + 96, LE);
-            final IntVector ai3 = a3.reinterpretAsInts();
-            final IntVector bi3 = b3.reinterpretAsInts();
-            final ShortVector x30 = IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts();
-            final ShortVector x31 = IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts();
-            final ShortVector x32 = IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts();
-            final ShortVector x33 = IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts();
-            final ShortVector sa3 = a3.and((short) 0xF).mul(x30)
-                    .add(ai3.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x31))
-                    .add(ai3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x32))
-                    .add(a3.lanewise(VectorOperators.LSHR, 12).mul(x33));
-            final ShortVector sb3 = b3.and((short) 0xF).mul(x30)
-                    .add(bi3.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x31))
-                    .add(bi3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x32))
-                    .add(b3.lanewise(VectorOperators.LSHR, 12).mul(x33));
-            final ShortVector offset = IntVector.broadcast(I8, xo[bo + b]).reinterpretAsShorts();
-            final FloatVector scaleX = FloatVector.broadcast(F8, dx[bo + b]);
-            final IntVector sumA = sa0.add(sa1).add(sa2.add(sa3)).sub(offset)
-                    .reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
-            final FloatVector dA = ((IntVector) ShortVector.fromMemorySegment(S8, m, atA + 128, LE)
-                    .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            ((FloatVector) sumA.convertShape(VectorOperators.I2F, F8, 0)).mul(dA)
-                    .fma(scaleX, FloatVector.fromArray(F8, out, o)).intoArray(out, o);
-            final IntVector sumB = sb0.add(sb1).add(sb2.add(sb3)).sub(offset)
-                    .reinterpretAsInts().mul(0x10001).lanewise(VectorOperators.ASHR, 16);
-            final FloatVector dB = ((IntVector) ShortVector.fromMemorySegment(S8, m, atB + 128, LE)
-                    .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            ((FloatVector) sumB.convertShape(VectorOperators.I2F, F8, 0)).mul(dB)
-                    .fma(scaleX, FloatVector.fromArray(F8, out, o + ROWS)).intoArray(out, o + ROWS);
         }
     }
 

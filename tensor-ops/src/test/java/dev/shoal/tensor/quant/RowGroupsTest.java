@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RowGroupsTest {
 
-    /** Three groups (a pair and a lone group in the kernel) and five plain tail rows. */
+    /** Three groups (ranges of groups start at the first or the second) and five plain tail rows. */
     private static final int ROWS = 29;
 
     /** A type, its layout, and the columns of the test matrix. */
@@ -61,7 +61,7 @@ class RowGroupsTest {
         for (int b = 0; b < 3; b++) {
             float[] out = new float[groups * RowGroups.ROWS];
             c.layout().dotGroups(packed, 0, a, b, c.cols(), 0, groups, out, 0);
-            // from the second group on: the pairs fall differently (a group paired before now alone, and so on)
+            // from the second group on: a range that starts inside the matrix gives each row the same float
             float[] fromSecond = new float[(groups - 1) * RowGroups.ROWS];
             c.layout().dotGroups(packed, 0, a, b, c.cols(), 1, groups, fromSecond, 0);
             for (int r = RowGroups.ROWS; r < out.length; r++) {
