@@ -47,6 +47,7 @@ final class NodeProcess implements AutoCloseable {
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xss4m");
+        cmd.add("-XX:-UseProfiledLoopPredicate");
         cmd.add("-Xmx384m");
         cmd.add("-XX:+UseSerialGC");
         cmd.addAll(List.of(jvmFlags));
