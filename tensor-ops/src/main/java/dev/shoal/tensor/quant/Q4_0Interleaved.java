@@ -31,8 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * and broadcast to the eight int lanes, so one 16-bit multiply covers two elements of eight rows. Per block and row
  * the 16-bit sums stay below 2^15 (16 products of at most 15·127 per lane) and the −8 of every nibble comes off
  * once, as 8·Σx of the block ({@link QuantizedActivations#blockOffsetArray}); the two lanes of a row are then
- * summed as in {@link Q4_0Kernel}'s nibble sums. Each row's result is {@code acc = fma(float(Σ) · d, dx, acc)} over its blocks in order, which {@link #dotRow} repeats
- * operation for operation, so a row gives the same float whether it sits in a group or in the plain tail.
+ * summed as in {@link Q4_0Kernel}'s nibble sums. Each row's result is {@code acc = fma(float(Σ) · d, dx, acc)} over
+ * its blocks in order, which {@link #dotRow} repeats operation for operation, so a row gives the same float whether it sits in a group or in the plain tail.
  *
  * <p>256-bit vectors only ({@link RowGroups#supported}); elsewhere matrices keep the plain layout.
  */

@@ -70,8 +70,8 @@ class DecodeAllocationTest {
                 "wider than the CPU's vectors runs unaccelerated: not a measure of anything");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:-UseProfiledLoopPredicate", "-Dshoal.quant.vectorBits=" + bits, "-cp", System.getProperty("java.class.path"),
-                DecodeAllocationWidthCheck.class.getName());
+                "-XX:-UseProfiledLoopPredicate", "-Dshoal.quant.vectorBits=" + bits,
+                "-cp", System.getProperty("java.class.path"), DecodeAllocationWidthCheck.class.getName());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "child JVM did not finish");

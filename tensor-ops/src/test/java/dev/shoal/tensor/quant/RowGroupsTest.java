@@ -130,13 +130,11 @@ class RowGroupsTest {
         MemorySegment packed = NativeSegments.zeroed(c.rowBytes() * ROWS);
         c.layout().pack(plain, 0, c.rowBytes(), ROWS, c.cols(), packed, 0);
         QuantizedActivations a = activations(c, rnd, 1);
-        for (int groups = 1; groups <= 2; groups++) {
-            float[] out = new float[8 * groups];
-            c.layout().dotGroups(packed, 0, a, 0, c.cols(), 0, groups, out, 0);
-            for (int r = 0; r < 8; r++) {
-                assertEquals(Float.floatToIntBits(c.layout().dotPlainRow(plain, r * c.rowBytes(), a, 0, c.cols())),
-                        Float.floatToIntBits(out[r]), "row " + r + " of " + groups + " groups");
-            }
+        float[] out = new float[8];
+        c.layout().dotGroups(packed, 0, a, 0, c.cols(), 0, 1, out, 0);
+        for (int r = 0; r < 8; r++) {
+            assertEquals(Float.floatToIntBits(c.layout().dotPlainRow(plain, r * c.rowBytes(), a, 0, c.cols())),
+                    Float.floatToIntBits(out[r]), "row " + r);
         }
     }
 
