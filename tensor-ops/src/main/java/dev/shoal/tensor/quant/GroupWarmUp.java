@@ -26,14 +26,15 @@ public final class GroupWarmUp {
 
     private static final long GIVE_UP_NANOS = 5_000_000_000L;
     /**
-     * Blocks per row and groups of the warm-up matrix. More than one of each, so that both loops of the kernel go
-     * round: C2 may compile a branch its profile never saw taken as a trap, which the first real matrix would hit,
-     * and the kernel would be compiled again mid-serving with the profiles of everything that ran since — what this
-     * class is here to avoid. (A precaution: with a one-block warm-up no such deoptimization was seen.)
+     * Blocks per row and groups of the warm-up matrix. More than one of each, so that every loop goes round, and an
+     * odd number of groups, so that Q4_0's two kernels both run (two pairs through {@code groupPair}, the last group
+     * through {@code group}): C2 may compile a branch its profile never saw taken as a trap, which the first real
+     * matrix would hit, and a kernel would be compiled mid-serving with the profiles of everything that ran since —
+     * what this class is here to avoid. (A precaution: with a one-block warm-up no such deoptimization was seen.)
      */
     private static final int WARM_BLOCKS = 4;
-    private static final int WARM_GROUPS = 2;
-    /** A warm-up call (8 blocks) in C2 code takes well under a microsecond; interpreted or in C1, hundreds. */
+    private static final int WARM_GROUPS = 5;
+    /** A warm-up call (20 blocks) in C2 code takes about a microsecond; interpreted or in C1, hundreds. */
     private static final long COMPILED_NANOS = 4_000;
     private static final int COMPILED_CALLS = 200;
     private static final Set<GgmlType> DONE = EnumSet.noneOf(GgmlType.class);

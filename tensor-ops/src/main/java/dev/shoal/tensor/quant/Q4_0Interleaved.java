@@ -28,8 +28,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The kernel multiplies nibbles by activations laid out by {@link QuantizedActivations#broadcastPairArray}: for
  * each (t, k) one int of two 16-bit lanes (even element, odd element) broadcast to the eight int lanes, so one 16-bit
- * multiply covers two elements of eight rows. The nibbles are never masked: a short w = n0 + 16·n1 + 256·n2 + 4096·n3
- * gives a_k = w >>> 4k = n_k + 16·n_(k+1) + … by shifts alone, and the activations are stored as
+ * multiply covers two elements of eight rows. The nibbles are never masked: a short
+ * w = n0 + 16·n1 + 256·n2 + 4096·n3 gives a_k = w >>> 4k = n_k + 16·n_(k+1) + … by shifts alone, and the
+ * activations are stored as
  * y_0 = x_0, y_k = x_k − 16·x_(k−1) ({@link #broadcastPairs}), so that Σ a_k·y_k telescopes to Σ n_k·x_k. The
  * products and sums wrap modulo 2^16, which is exact because the true sum per block and lane lies in
  * (−2^15, 2^15) (16 products of at most 15·127). The −8 of every nibble comes off once, as 8·Σx of the block
@@ -179,28 +180,32 @@ public final class Q4_0Interleaved implements RowGroups {
             final ShortVector s0 = v0.mul(IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts())
                     .add(v04.mul(IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts()))
                     .add(v08.mul(IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts()))
-                    .add(v08.lanewise(VectorOperators.LSHR, nib).mul(IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts()));
+                    .add(v08.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts()));
             final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, at + 32, LE);
             final ShortVector v14 = v1.lanewise(VectorOperators.LSHR, nib);
             final ShortVector v18 = v14.lanewise(VectorOperators.LSHR, nib);
             final ShortVector s1 = v1.mul(IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts())
                     .add(v14.mul(IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts()))
                     .add(v18.mul(IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts()))
-                    .add(v18.lanewise(VectorOperators.LSHR, nib).mul(IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts()));
+                    .add(v18.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts()));
             final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, at + 64, LE);
             final ShortVector v24 = v2.lanewise(VectorOperators.LSHR, nib);
             final ShortVector v28 = v24.lanewise(VectorOperators.LSHR, nib);
             final ShortVector s2 = v2.mul(IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts())
                     .add(v24.mul(IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts()))
                     .add(v28.mul(IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts()))
-                    .add(v28.lanewise(VectorOperators.LSHR, nib).mul(IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts()));
+                    .add(v28.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts()));
             final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, at + 96, LE);
             final ShortVector v34 = v3.lanewise(VectorOperators.LSHR, nib);
             final ShortVector v38 = v34.lanewise(VectorOperators.LSHR, nib);
             final ShortVector s3 = v3.mul(IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts())
                     .add(v34.mul(IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts()))
                     .add(v38.mul(IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts()))
-                    .add(v38.lanewise(VectorOperators.LSHR, nib).mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts()));
+                    .add(v38.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts()));
             // lane 2r holds the offset, lane 2r+1 nothing: the pair's sum is what counts (modulo 2^16)
             final IntVector sum = s0.add(s1).add(s2.add(s3))
                     .sub(IntVector.broadcast(I8, xo[bo + b]).reinterpretAsShorts())
@@ -358,8 +363,9 @@ public final class Q4_0Interleaved implements RowGroups {
 
     /**
      * Row r (0..7) of the group at {@code groupAt} as floats, (nibble − 8)·d per element: the same values as
-     * {@link Q4_0Kernel#dequantize} gives for the plain row, signed zeros included. Read as ints, lane r of part t holds row r's elements 8t..8t+7, the even ones in bits
-     * 4k, the odd ones in bits 16+4k; broadcast to eight lanes and shifted per lane, they come out in order.
+     * {@link Q4_0Kernel#dequantize} gives for the plain row, signed zeros included. Read as ints, lane r of part t
+     * holds row r's elements 8t..8t+7, the even ones in bits 4k, the odd ones in bits 16+4k; broadcast to eight
+     * lanes and shifted per lane, they come out in order.
      */
     @Override
     public void dequantizeRow(MemorySegment m, long groupAt, int r, int cols, float[] dst, int off) {
