@@ -30,8 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  * each (t, k) one int of two 16-bit lanes (even element, odd element) broadcast to the eight int lanes, so one 16-bit
  * multiply covers two elements of eight rows. The nibbles are never masked: a short
  * w = n0 + 16·n1 + 256·n2 + 4096·n3 gives a_k = w >>> 4k = n_k + 16·n_(k+1) + … by shifts alone, and the
- * activations are stored as
- * y_0 = x_0, y_k = x_k − 16·x_(k−1) ({@link #broadcastPairs}), so that Σ a_k·y_k telescopes to Σ n_k·x_k. The
+ * activations are stored as y_0 = x_0, y_k = x_k − 16·x_(k−1) ({@link #broadcastPairs}), so that Σ a_k·y_k
+ * telescopes to Σ n_k·x_k. The
  * products and sums wrap modulo 2^16, which is exact because the true sum per block and lane lies in
  * (−2^15, 2^15) (16 products of at most 15·127). The −8 of every nibble comes off once, as 8·Σx of the block
  * ({@link QuantizedActivations#blockOffsetArray}); the two lanes of a row are then summed as in {@link Q4_0Kernel}'s
@@ -50,7 +50,7 @@ public final class Q4_0Interleaved implements RowGroups {
     /** Bytes of one block of a group: 128 of nibbles, 16 of scales. */
     public static final int GROUP_BLOCK_BYTES = ROWS * BLOCK;
 
-    /** 4, read by the kernels as a variable (see {@link #group}). */
+    /** 4; not final on purpose: the kernels read it as a variable (see {@link #group}). */
     private static int nibbleShift = 4;
 
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
@@ -224,9 +224,10 @@ public final class Q4_0Interleaved implements RowGroups {
      * Two groups at once, {@code atA0} into {@code out[oA..oA+8)} and {@code atB0} into {@code out[oB..oB+8)}: each
      * broadcast activation pair meets both groups' weights, and the two groups are two independent memory streams
      * (dotGroups takes them from the two halves of its range). Otherwise {@link #group}'s arithmetic, operation for
-     * operation, for each group. The second stream is what counts: on a Zen 3 core, where {@link #group} alone reads
-     * 9–10 GB/s from memory (its loads are too few per instruction to keep enough lines in flight), the 1B Q4_0
-     * decode went 11.9–12.4 → 18.4–18.7 tok/s on one thread (13 GB/s, the core's read bandwidth).
+     * operation, for each group, written out twice rather than through a helper (a helper returning a vector,
+     * compiled on its own, would box it). The second stream is what counts: on a Zen 3 core, where {@link #group}
+     * alone reads 9–10 GB/s from memory (its loads are too few per instruction to keep enough lines in flight), the
+     * 1B Q4_0 decode went 11.9–12.4 → 18.4–18.7 tok/s on one thread (13 GB/s, the core's read bandwidth).
      */
     private static void groupPair(MemorySegment m, long atA0, long atB0, int[] xs, int xsBase, int[] xo, float[] dx,
                                   int bo, int blocks, float[] out, int oA, int oB) {
