@@ -133,7 +133,7 @@ final class ActivationQuantizer {
             sc[blocks + j] = d;
         }
         if (a.hasBroadcastPairs(row)) {
-            Q4_KInterleaved.broadcastShorts(lv, out, n, a.broadcastShortArray(), a.broadcastShortOffset(row));
+            Q4_0Interleaved.broadcastPairs(lv, out, n, a.broadcastPairArray(), a.broadcastPairOffset(row));
         }
     }
 }

@@ -19,8 +19,9 @@ import java.util.Set;
  * 5 s. The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}); serving goes
  * on from the plain rows meanwhile.
  *
- * <p>Only Q4_0's kernel, the one over one-int activation pairs, is warmed up: Q4_K's kernel over pairs stored
- * already broadcast compiled without boxes for many sessions without it, so warming it would only cost start-up.
+ * <p>Both kernels, Q4_0's and Q4_K's, are warmed up: both read one-int activation pairs and run two groups at a
+ * time. (Q4_K's earlier kernel, over pairs stored already broadcast, compiled without boxes for many sessions
+ * without it.)
  */
 public final class GroupWarmUp {
 
@@ -34,18 +35,21 @@ public final class GroupWarmUp {
      */
     private static final int WARM_BLOCKS = 4;
     private static final int WARM_GROUPS = 5;
-    /** A warm-up call (20 blocks) in C2 code takes about a microsecond; interpreted or in C1, hundreds. */
-    private static final long COMPILED_NANOS = 4_000;
+    /**
+     * A Q4_0 warm-up call (20 blocks of 32 columns and eight rows) in C2 code takes about a microsecond; interpreted
+     * or in C1, hundreds. The bound per such block of 32 columns (Q4_K's call has 160 of them).
+     */
+    private static final long COMPILED_NANOS_PER_BLOCK = 200;
     private static final int COMPILED_CALLS = 200;
     private static final Set<GgmlType> DONE = EnumSet.noneOf(GgmlType.class);
 
     private GroupWarmUp() {
     }
 
-    /** Runs {@code type}'s group kernel until it is compiled, unless that was done before or it is not Q4_0's. */
+    /** Runs {@code type}'s group kernel until it is compiled, unless that was done before or it has none. */
     public static synchronized void ensure(GgmlType type) {
         final RowGroups g = RowGroups.forType(type);
-        if (g == null || type != GgmlType.Q4_0 || !DONE.add(type)) {
+        if (g == null || !DONE.add(type)) {
             return;
         }
         final int cols = WARM_BLOCKS * type.blockSize();
@@ -66,12 +70,13 @@ public final class GroupWarmUp {
             final QuantizedActivations a = new QuantizedActivations(k.activationType(), 1, cols);
             a.quantize(row, cols, 1, cols);
             final float[] out = new float[rows];
+            final long compiledNanos = COMPILED_NANOS_PER_BLOCK * WARM_GROUPS * (cols / 32);
             final long start = System.nanoTime();
             int compiledCalls = 0;
             while (compiledCalls < COMPILED_CALLS && System.nanoTime() - start < GIVE_UP_NANOS) {
                 final long t0 = System.nanoTime();
                 g.dotGroups(packed, 0, a, 0, cols, 0, WARM_GROUPS, out, 0);
-                compiledCalls = System.nanoTime() - t0 < COMPILED_NANOS ? compiledCalls + 1 : 0;
+                compiledCalls = System.nanoTime() - t0 < compiledNanos ? compiledCalls + 1 : 0;
             }
         }
     }

@@ -4,6 +4,7 @@ import static dev.shoal.tensor.quant.BlockIo.LE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -12,21 +13,28 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_K weights repacked eight rows at a time ({@link RowGroups}). Per super-block of 256 columns a group holds
- * 1152 bytes, as its eight plain rows do:
+ * Q4_K weights repacked eight rows at a time ({@link RowGroups}). A group of a matrix with B super-blocks of 256
+ * columns per row (S = 8B sub-blocks of 32) is 1152·B bytes, as its eight plain rows are, in five runs:
  * <ul>
- *   <li>bytes 0-1023: the eight sub-blocks s of 32 columns, 128 bytes each, laid out as a {@link Q4_0Interleaved}
- *       block (four parts; short lane 2r+p of part t holds row r's nibbles of elements 8t+2k+p, k = 0..3);</li>
- *   <li>1024-1039: the rows' f16 d; 1040-1055: their f16 dmin;</li>
- *   <li>1056-1119: for each s, eight bytes (row r at 1056+8s+r): the low four bits of scale s, and of min s above
- *       them;</li>
- *   <li>1120-1151: per row an int (at 1120+4r) holding the top two bits of scale s at bits 4s and of min s at 4s+2.</li>
+ *   <li>{@code 128·j}: sub-block j (j = 8b + s), 128 bytes laid out as a {@link Q4_0Interleaved} block (four parts;
+ *       short lane 2r+p of part t holds row r's nibbles of elements 8t+2k+p, k = 0..3);</li>
+ *   <li>{@code 1024·B + 8·j}: eight bytes, row r's at +r: scale j (six bits), and the top two bits of min j above
+ *       it;</li>
+ *   <li>{@code 1088·B + 8·(j/2)}: eight bytes, row r's at +r: the low four bits of min j (even j) and of min j+1
+ *       above them;</li>
+ *   <li>{@code 1120·B + 16·b}: the eight rows' f16 d of super-block b; {@code 1136·B + 16·b}: their f16 dmin.</li>
  * </ul>
+ * Every run is linear in the sub-block index, so each kernel is one loop over it whose segment accesses C2 checks
+ * once per call, the shape of {@link Q4_0Interleaved}'s kernel; with a sub-block loop inside a super-block loop, over
+ * super-blocks laid out one after another, C2 spilled a third of the loop's vectors to the stack.
  *
- * <p>Per sub-block the kernel sums nibble × level in 16-bit lanes (at most 16·15·127 per lane) and adds each row's
- * two lanes sign-extended to 32 bits: Σq·x exactly. Then, per row and
- * super-block, sumi = Σ scale·Σq·x and summ = Σ min·Σx in ints, and {@code acc = fma(sumi, d·dx, acc)},
- * {@code acc = fma(summ, dmin·(−dx), acc)}, which {@link #dotRow} and {@link #dotPlainRow} repeat exactly.
+ * <p>Per sub-block the kernel sums nibble × level in 16-bit lanes as {@link Q4_0Interleaved}'s kernel does (unmasked
+ * nibbles against the telescoped activation pairs of {@link QuantizedActivations#broadcastPairArray}, exact modulo
+ * 2^16) and adds each row's two lanes sign-extended to 32 bits: Σq·x exactly, since each lane's true sum is at most
+ * 16·15·127 &lt; 2^15 (Q4_K nibbles carry no offset, so the pair's sum, unlike Q4_0's, may not fit 16 bits). Then
+ * per row and sub-block {@code acc = fma(scale·Σq·x, d·dx, acc)} (the product is below 2^24, exact in a float); and
+ * after all sub-blocks, in a pass of its own ({@link #mins}), per super-block {@code summ = Σ min·Σx} in an int and
+ * {@code acc = fma(summ, dmin·(−dx), acc)}. {@link #dotRow} and {@link #dotPlainRow} repeat this exactly.
  */
 public final class Q4_KInterleaved implements RowGroups {
 
@@ -36,12 +44,8 @@ public final class Q4_KInterleaved implements RowGroups {
     private static final int BLOCK = 144;
     private static final int SCALES = 4;
     private static final int QS = 16;
-    /** Bytes of one super-block of a group. */
-    public static final int GROUP_BLOCK_BYTES = ROWS * BLOCK;
-    private static final int D = 1024;
-    private static final int DMIN = 1040;
-    private static final int LOW = 1056;
-    private static final int HIGH = 1120;
+    /** 4; not final on purpose, as in {@link Q4_0Interleaved}: C2 keeps a field's shift count in a register. */
+    private static int nibbleShift = 4;
 
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
@@ -55,6 +59,24 @@ public final class Q4_KInterleaved implements RowGroups {
     private Q4_KInterleaved() {
     }
 
+    /** Offset within a group of sub-block j's scale bytes; {@code blocks} super-blocks per row. */
+    private static long scaleAt(int blocks, int j) {
+        return 1024L * blocks + 8L * j;
+    }
+
+    /** Offset of the byte holding the low four bits of min j of row r: the low nibble for even j, high for odd. */
+    private static long minLowAt(int blocks, int j, int r) {
+        return 1088L * blocks + 8L * (j >> 1) + r;
+    }
+
+    private static long dAt(int blocks, int b) {
+        return 1120L * blocks + 16L * b;
+    }
+
+    private static long dminAt(int blocks, int b) {
+        return 1136L * blocks + 16L * b;
+    }
+
     @Override
     public void pack(MemorySegment src, long srcOff, long srcRowBytes, int rows, int cols, MemorySegment dst,
                      long dstOff) {
@@ -63,27 +85,29 @@ public final class Q4_KInterleaved implements RowGroups {
         final long rowBytes = (long) blocks * BLOCK;
         final int groups = rows / ROWS;
         for (int g = 0; g < groups; g++) {
+            final long to = dstOff + (long) g * ROWS * rowBytes;
             for (int b = 0; b < blocks; b++) {
-                final long to = dstOff + (long) g * ROWS * rowBytes + (long) b * GROUP_BLOCK_BYTES;
                 for (int r = 0; r < ROWS; r++) {
                     final long from = srcOff + ((long) g * ROWS + r) * srcRowBytes + (long) b * BLOCK;
-                    dst.set(I16, to + D + 2L * r, src.get(I16, from));
-                    dst.set(I16, to + DMIN + 2L * r, src.get(I16, from + 2));
+                    dst.set(I16, to + dAt(blocks, b) + 2L * r, src.get(I16, from));
+                    dst.set(I16, to + dminAt(blocks, b) + 2L * r, src.get(I16, from + 2));
                     final long low = KScales.low(src, from + SCALES);
                     final int high = KScales.high(src, from + SCALES);
-                    int top = 0;
                     for (int s = 0; s < 8; s++) {
+                        final int j = 8 * b + s;
                         final int sc = KScales.scale(low, high, s);
                         final int mn = KScales.min(low, high, s);
-                        dst.set(ValueLayout.JAVA_BYTE, to + LOW + 8L * s + r, (byte) ((sc & 15) | (mn & 15) << 4));
-                        top |= ((sc >>> 4) | (mn >>> 4) << 2) << (4 * s);
+                        dst.set(ValueLayout.JAVA_BYTE, to + scaleAt(blocks, j) + r, (byte) (sc | (mn >>> 4) << 6));
+                        final long minLow = to + minLowAt(blocks, j, r);
+                        final int shift = 4 * (j & 1);
+                        dst.set(ValueLayout.JAVA_BYTE, minLow,
+                                (byte) (dst.get(ValueLayout.JAVA_BYTE, minLow) & ~(15 << shift) | (mn & 15) << shift));
                         // sub-block s is the low (s even) or high nibbles of the 32 bytes of chunk s/2
                         for (int t = 0; t < 4; t++) {
                             final long bytes = src.get(I64, from + QS + 32L * (s >> 1) + 8L * t) >>> (4 * (s & 1));
-                            dst.set(I32, to + 128L * s + 32L * t + 4L * r, Q4_0Interleaved.partOfRow(bytes));
+                            dst.set(I32, to + 128L * j + 32L * t + 4L * r, Q4_0Interleaved.partOfRow(bytes));
                         }
                     }
-                    dst.set(I32, to + HIGH + 4L * r, top);
                 }
             }
         }
@@ -92,121 +116,290 @@ public final class Q4_KInterleaved implements RowGroups {
         }
     }
 
-    /**
-     * {@link QuantizedActivations#broadcastShortArray}'s layout of the n levels at {@code levels[from..]}: each pair
-     * (q[2i], q[2i+1]) written out sixteen shorts wide, the operand this kernel loads whole for its multiplies.
-     */
-    static void broadcastShorts(float[] levels, int from, int n, short[] dst, int dstOff) {
-        for (int i = 0; i < n / 2; i++) {
-            final int pair = ((int) levels[from + 2 * i] & 0xFFFF) | ((int) levels[from + 2 * i + 1] << 16);
-            IntVector.broadcast(I8, pair).reinterpretAsShorts().intoArray(dst, dstOff + 16 * i);
-        }
-    }
-
     @Override
     public long groupOffset(int g, int cols) {
         return (long) g * ROWS * GgmlType.Q4_K.bytesFor(cols);
     }
 
+    /**
+     * {@code out[outOff + 8(g − g0) + r] = row 8g+r · input {@code row} of a}, for groups {@code [g0, g1)} of the
+     * repacked data at {@code base}; {@code a} is Q8_K activations with their broadcast pairs
+     * ({@link QuantizedActivations#hasBroadcastPairs}). As in {@link Q4_0Interleaved#dotGroups}, group g0+i goes with
+     * g0+h+i (h half the groups) through {@link #groupPair}, two memory streams; an odd last group alone through
+     * {@link #group}. Each group's mins follow in {@link #mins}.
+     */
     @Override
     public void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
                           float[] out, int outOff) {
         BlockIo.checkBlocks(GgmlType.Q4_K, cols);
-        final short[] xs = a.broadcastShortArray();
+        final int[] xs = a.broadcastPairArray();
         final int[] sub = a.subBlockSumArray();
         final float[] dx = a.scaleArray();
         final int blocks = cols / QK;
         final int bo = row * a.blocksPerRow();
-        final int xsBase = a.broadcastShortOffset(row);
+        final int xsBase = a.broadcastPairOffset(row);
         final long groupBytes = (long) ROWS * blocks * BLOCK;
-        for (int g = g0; g < g1; g++) {
-            group(m, base + g * groupBytes, xs, xsBase, sub, dx, bo, blocks, out, outOff + ROWS * (g - g0));
+        final int half = (g1 - g0) / 2;
+        for (int i = 0; i < half; i++) {
+            final long atA = base + (g0 + i) * groupBytes;
+            final long atB = base + (g0 + half + i) * groupBytes;
+            groupPair(m, atA, atB, xs, xsBase, dx, bo, blocks, out, outOff + ROWS * i,
+                    outOff + ROWS * (half + i));
+            mins(m, atA, sub, dx, bo, blocks, out, outOff + ROWS * i);
+            mins(m, atB, sub, dx, bo, blocks, out, outOff + ROWS * (half + i));
+        }
+        if (2 * half < g1 - g0) {
+            final long at = base + (g1 - 1) * groupBytes;
+            group(m, at, xs, xsBase, dx, bo, blocks, out, outOff + ROWS * (g1 - 1 - g0));
+            mins(m, at, sub, dx, bo, blocks, out, outOff + ROWS * (g1 - 1 - g0));
         }
     }
 
     /**
-     * One group. The sub-block loop stays a loop (its body is large; written out eight times it would exceed C2's
-     * inlining budget); its four parts are written out, as in {@link Q4_0Interleaved}, so the multiplies read the
-     * broadcast activation pairs straight from memory.
+     * The scales' part of one group into {@code out[o..o+8)}: one loop over the sub-blocks j, each as a
+     * {@link Q4_0Interleaved} block (its four parts written out, the activation pairs broadcast from one int each),
+     * the two lanes of a row sign-extended and summed, times the scale, {@code acc = fma(scale·Σq·x, d·dx, acc)}.
+     * d·dx is made again for every sub-block (six operations) rather than once per super-block: kept from one
+     * sub-block to the next it would be a vector carried round the loop, which C2 left boxed in some JVMs (session 22),
+     * or the loop would have a branch, and then C2 checked every segment access in it.
+     *
+     * <p>The {@code Objects.checkIndex} calls between the parts never fail and cost three instructions each; they are
+     * there for C2's scheduler, which orders instructions within a basic block by latency alone and, given the whole
+     * loop body as one block, loaded all sixteen activation broadcasts first and spilled them (the loop ran at 287
+     * instructions per sub-block pair, 53 of them stack moves; with the checks 220 and none). {@link Q4_0Interleaved}'s
+     * kernel gets the same split from segment checks C2 leaves in its loop.
      */
-    private static void group(MemorySegment m, long at0, short[] xs, int xsBase, int[] sub, float[] dx, int bo,
-                              int blocks, float[] out, int o) {
-        // the eight rows' sums live in out, not in a vector carried round the block loop: such a vector has no
-        // exact class when C2 parses the loop, and in some JVMs C2 left it boxed, two allocations per block
-        // (DecodeAllocationTest); an L1 load and store per 1152-byte block costs nothing
+    private static void group(MemorySegment m, long at0, int[] xs, int xsBase, float[] dx, int bo, int blocks,
+                              float[] out, int o) {
         FloatVector.zero(F8).intoArray(out, o);
         final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
-        for (int b = 0; b < blocks; b++) {
-            final long at = at0 + (long) GROUP_BLOCK_BYTES * b;
-            final IntVector high = IntVector.fromMemorySegment(I8, m, at + HIGH, LE);
-            IntVector sumi = IntVector.zero(I8);
-            IntVector summ = IntVector.zero(I8);
-            for (int s = 0; s < 8; s++) {
-                final long sb = at + 128L * s;
-                final int xb = xsBase + 256 * (8 * b + s);
-                final int ss = sub[8 * (bo + b) + QuantizedActivations.subBlockSlot(s)];
-                final ShortVector v0 = ShortVector.fromMemorySegment(S16, m, sb, LE);
-                final IntVector w0 = v0.reinterpretAsInts();
-                final ShortVector s0 = v0.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb))
-                        .add(w0.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 16)))
-                        .add(w0.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 32)))
-                        .add(v0.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 48)));
-                final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, sb + 32, LE);
-                final IntVector w1 = v1.reinterpretAsInts();
-                final ShortVector s1 = v1.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 64))
-                        .add(w1.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 80)))
-                        .add(w1.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 96)))
-                        .add(v1.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 112)));
-                final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, sb + 64, LE);
-                final IntVector w2 = v2.reinterpretAsInts();
-                final ShortVector s2 = v2.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 128))
-                        .add(w2.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 144)))
-                        .add(w2.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 160)))
-                        .add(v2.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 176)));
-                final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, sb + 96, LE);
-                final IntVector w3 = v3.reinterpretAsInts();
-                final ShortVector s3 = v3.and((short) 0xF).mul(ShortVector.fromArray(S16, xs, xb + 192))
-                        .add(w3.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 208)))
-                        .add(w3.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 224)))
-                        .add(v3.lanewise(VectorOperators.LSHR, 12)
-                                .mul(ShortVector.fromArray(S16, xs, xb + 240)));
-                // each lane holds 16 products q·x, |Σ| ≤ 16·15·128 < 2^15: its two lanes sign-extended and summed,
-                // Σq·x per row exactly (shifts and an add, no broadcast and no 32-bit multiply)
-                final IntVector pair = s0.add(s1).add(s2.add(s3)).reinterpretAsInts();
-                final IntVector qx = pair.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(pair.lanewise(VectorOperators.ASHR, 16));
-                final IntVector lowBits = (IntVector) ByteVector.fromMemorySegment(B8, m, at + LOW + 8L * s, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-                final IntVector top = high.lanewise(VectorOperators.LSHR, 4 * s);
-                final IntVector scale = lowBits.and(15).or(top.lanewise(VectorOperators.LSHL, 4).and(0x30));
-                final IntVector min = lowBits.lanewise(VectorOperators.LSHR, 4)
-                        .or(top.lanewise(VectorOperators.LSHL, 2).and(0x30));
-                sumi = scale.mul(qx).add(sumi);
-                summ = min.mul(ss).add(summ);
-            }
-            // d and dmin of the eight rows, f16 → f32 exactly as in Q4_0Interleaved's kernel (written out here: a
-            // helper returning a vector, compiled on its own, would box it)
+        final int nib = nibbleShift;
+        final long scales = scaleAt(blocks, 0);
+        final long dOff = dAt(blocks, 0);
+        for (int j = 0; j < 8 * blocks; j++) {
+            final long sb = at0 + 128L * j;
+            final int xb = xsBase + 16 * j;
+            final int b = j >>> 3;
             final float x = dx[bo + b];
-            final FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + D, LE)
+            final ShortVector v0 = ShortVector.fromMemorySegment(S16, m, sb, LE);
+            final ShortVector v04 = v0.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector v08 = v04.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector s0 = v0.mul(IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts())
+                    .add(v04.mul(IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts()))
+                    .add(v08.mul(IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts()))
+                    .add(v08.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts()));
+            Objects.checkIndex((j + 1) >>> 3, blocks + 1);
+            final ShortVector v1 = ShortVector.fromMemorySegment(S16, m, sb + 32, LE);
+            final ShortVector v14 = v1.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector v18 = v14.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector s1 = s0.add(v1.mul(IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts())
+                    .add(v14.mul(IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts()))
+                    .add(v18.mul(IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts()))
+                    .add(v18.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts())));
+            Objects.checkIndex((j + 2) >>> 3, blocks + 1);
+            final ShortVector v2 = ShortVector.fromMemorySegment(S16, m, sb + 64, LE);
+            final ShortVector v24 = v2.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector v28 = v24.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector s2 = s1.add(v2.mul(IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts())
+                    .add(v24.mul(IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts()))
+                    .add(v28.mul(IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts()))
+                    .add(v28.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts())));
+            Objects.checkIndex((j + 3) >>> 3, blocks + 1);
+            final ShortVector v3 = ShortVector.fromMemorySegment(S16, m, sb + 96, LE);
+            final ShortVector v34 = v3.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector v38 = v34.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector s3 = s2.add(v3.mul(IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts())
+                    .add(v34.mul(IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts()))
+                    .add(v38.mul(IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts()))
+                    .add(v38.lanewise(VectorOperators.LSHR, nib)
+                            .mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts())));
+            final ShortVector sumA3 = s3;
+            final IntVector pairA = sumA3.reinterpretAsInts();
+            final IntVector qxA = pairA.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairA.lanewise(VectorOperators.ASHR, 16));
+            final FloatVector dA = ((IntVector) ShortVector.fromMemorySegment(S8, m, at0 + dOff + 16L * b, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            final FloatVector dmin = ((IntVector) ShortVector.fromMemorySegment(S8, m, at + DMIN, LE)
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
+            ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).and(63).mul(qxA)
+                    .convertShape(VectorOperators.I2F, F8, 0)).fma(dA, FloatVector.fromArray(F8, out, o))
+                    .intoArray(out, o);
+        }
+    }
+
+    /**
+     * Two groups at once, {@code atA0} into {@code out[oA..oA+8)} and {@code atB0} into {@code out[oB..oB+8)}: each
+     * broadcast activation pair meets both groups' weights, and the two groups are two independent memory streams,
+     * which is what lets one core read at its bandwidth (see {@link Q4_0Interleaved}'s {@code groupPair}). Otherwise
+     * {@link #group}'s arithmetic, operation for operation, for each group, written out twice (a helper returning a
+     * vector, compiled on its own, would box it). With the mins in it too, this method was too large for C1 ("out of
+     * virtual registers in linear scan"): it then stayed C1 code with every vector operation a call, never reaching
+     * C2 — hence {@link #mins}.
+     */
+    private static void groupPair(MemorySegment m, long atA0, long atB0, int[] xs, int xsBase, float[] dx, int bo,
+                                  int blocks, float[] out, int oA, int oB) {
+        FloatVector.zero(F8).intoArray(out, oA);
+        FloatVector.zero(F8).intoArray(out, oB);
+        final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
+        final int nib = nibbleShift;
+        final long scales = scaleAt(blocks, 0);
+        final long dOff = dAt(blocks, 0);
+        for (int j = 0; j < 8 * blocks; j++) {
+            final long sA = atA0 + 128L * j;
+            final long sB = atB0 + 128L * j;
+            final int xb = xsBase + 16 * j;
+            final int b = j >>> 3;
+            final float x = dx[bo + b];
+            final ShortVector x00 = IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts();
+            final ShortVector x01 = IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts();
+            final ShortVector x02 = IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts();
+            final ShortVector x03 = IntVector.broadcast(I8, xs[xb + 3]).reinterpretAsShorts();
+            final ShortVector a0 = ShortVector.fromMemorySegment(S16, m, sA, LE);
+            final ShortVector a04 = a0.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector a08 = a04.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumA0 = a0.mul(x00).add(a04.mul(x01)).add(a08.mul(x02))
+                    .add(a08.lanewise(VectorOperators.LSHR, nib).mul(x03));
+            final ShortVector b0 = ShortVector.fromMemorySegment(S16, m, sB, LE);
+            final ShortVector b04 = b0.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector b08 = b04.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumB0 = b0.mul(x00).add(b04.mul(x01)).add(b08.mul(x02))
+                    .add(b08.lanewise(VectorOperators.LSHR, nib).mul(x03));
+            Objects.checkIndex((j + 1) >>> 3, blocks + 1);
+            final ShortVector x10 = IntVector.broadcast(I8, xs[xb + 4]).reinterpretAsShorts();
+            final ShortVector x11 = IntVector.broadcast(I8, xs[xb + 5]).reinterpretAsShorts();
+            final ShortVector x12 = IntVector.broadcast(I8, xs[xb + 6]).reinterpretAsShorts();
+            final ShortVector x13 = IntVector.broadcast(I8, xs[xb + 7]).reinterpretAsShorts();
+            final ShortVector a1 = ShortVector.fromMemorySegment(S16, m, sA + 32, LE);
+            final ShortVector a14 = a1.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector a18 = a14.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumA1 = sumA0.add(a1.mul(x10).add(a14.mul(x11)).add(a18.mul(x12))
+                    .add(a18.lanewise(VectorOperators.LSHR, nib).mul(x13)));
+            final ShortVector b1 = ShortVector.fromMemorySegment(S16, m, sB + 32, LE);
+            final ShortVector b14 = b1.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector b18 = b14.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumB1 = sumB0.add(b1.mul(x10).add(b14.mul(x11)).add(b18.mul(x12))
+                    .add(b18.lanewise(VectorOperators.LSHR, nib).mul(x13)));
+            Objects.checkIndex((j + 2) >>> 3, blocks + 1);
+            final ShortVector x20 = IntVector.broadcast(I8, xs[xb + 8]).reinterpretAsShorts();
+            final ShortVector x21 = IntVector.broadcast(I8, xs[xb + 9]).reinterpretAsShorts();
+            final ShortVector x22 = IntVector.broadcast(I8, xs[xb + 10]).reinterpretAsShorts();
+            final ShortVector x23 = IntVector.broadcast(I8, xs[xb + 11]).reinterpretAsShorts();
+            final ShortVector a2 = ShortVector.fromMemorySegment(S16, m, sA + 64, LE);
+            final ShortVector a24 = a2.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector a28 = a24.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumA2 = sumA1.add(a2.mul(x20).add(a24.mul(x21)).add(a28.mul(x22))
+                    .add(a28.lanewise(VectorOperators.LSHR, nib).mul(x23)));
+            final ShortVector b2 = ShortVector.fromMemorySegment(S16, m, sB + 64, LE);
+            final ShortVector b24 = b2.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector b28 = b24.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumB2 = sumB1.add(b2.mul(x20).add(b24.mul(x21)).add(b28.mul(x22))
+                    .add(b28.lanewise(VectorOperators.LSHR, nib).mul(x23)));
+            Objects.checkIndex((j + 3) >>> 3, blocks + 1);
+            final ShortVector x30 = IntVector.broadcast(I8, xs[xb + 12]).reinterpretAsShorts();
+            final ShortVector x31 = IntVector.broadcast(I8, xs[xb + 13]).reinterpretAsShorts();
+            final ShortVector x32 = IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts();
+            final ShortVector x33 = IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts();
+            final ShortVector a3 = ShortVector.fromMemorySegment(S16, m, sA + 96, LE);
+            final ShortVector a34 = a3.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector a38 = a34.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumA3 = sumA2.add(a3.mul(x30).add(a34.mul(x31)).add(a38.mul(x32))
+                    .add(a38.lanewise(VectorOperators.LSHR, nib).mul(x33)));
+            final ShortVector b3 = ShortVector.fromMemorySegment(S16, m, sB + 96, LE);
+            final ShortVector b34 = b3.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector b38 = b34.lanewise(VectorOperators.LSHR, nib);
+            final ShortVector sumB3 = sumB2.add(b3.mul(x30).add(b34.mul(x31)).add(b38.mul(x32))
+                    .add(b38.lanewise(VectorOperators.LSHR, nib).mul(x33)));
+            final IntVector pairA = sumA3.reinterpretAsInts();
+            final IntVector qxA = pairA.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairA.lanewise(VectorOperators.ASHR, 16));
+            final FloatVector dA = ((IntVector) ShortVector.fromMemorySegment(S8, m, atA0 + dOff + 16L * b, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias);
-            final FloatVector rows = ((FloatVector) sumi.convertShape(VectorOperators.I2F, F8, 0))
-                    .fma(d.mul(x), FloatVector.fromArray(F8, out, o));
-            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dmin.mul(-x), rows).intoArray(out, o);
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
+            ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, m, atA0 + scales + 8L * j, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).and(63).mul(qxA)
+                    .convertShape(VectorOperators.I2F, F8, 0)).fma(dA, FloatVector.fromArray(F8, out, oA))
+                    .intoArray(out, oA);
+
+            final IntVector pairB = sumB3.reinterpretAsInts();
+            final IntVector qxB = pairB.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairB.lanewise(VectorOperators.ASHR, 16));
+            final FloatVector dB = ((IntVector) ShortVector.fromMemorySegment(S8, m, atB0 + dOff + 16L * b, LE)
+                    .convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
+            ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, m, atB0 + scales + 8L * j, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).and(63).mul(qxB)
+                    .convertShape(VectorOperators.I2F, F8, 0)).fma(dB, FloatVector.fromArray(F8, out, oB))
+                    .intoArray(out, oB);
+        }
+    }
+
+    /**
+     * The mins' part of one group, added to what {@link #group} or {@link #groupPair} left in {@code out[o..o+8)}:
+     * per super-block {@code summ = Σ min·Σx} in ints (its eight sub-blocks written out, so nothing is carried round
+     * a loop) and {@code acc = fma(summ, dmin·(−dx), acc)}. A pass of its own over the 128 bytes of scales, mins and
+     * dmin per super-block that the kernel has just read (from cache); about 140 instructions per super-block against
+     * the kernel's 880.
+     */
+    private static void mins(MemorySegment m, long at0, int[] sub, float[] dx, int bo, int blocks, float[] out,
+                             int o) {
+        final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
+        final long scales = scaleAt(blocks, 0);
+        final long minLows = minLowAt(blocks, 0, 0);
+        final long dmins = dminAt(blocks, 0);
+        // a loop over the sub-block index in steps of eight, every address linear in it, so that C2 checks the
+        // segment accesses once per call rather than at each (as it did over a super-block index: four times the
+        // instructions)
+        for (int j0 = 0; j0 < 8 * blocks; j0 += 8) {
+            final int ss = 8 * bo + j0;
+            final IntVector low0 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector min0 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low0.and(15));
+            final IntVector min1 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 8, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low0.lanewise(VectorOperators.LSHR, 4));
+            final IntVector low1 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0 + 8, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector min2 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 16, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low1.and(15));
+            final IntVector min3 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 24, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low1.lanewise(VectorOperators.LSHR, 4));
+            final IntVector low2 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0 + 16, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector min4 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 32, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low2.and(15));
+            final IntVector min5 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 40, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low2.lanewise(VectorOperators.LSHR, 4));
+            final IntVector low3 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0 + 24, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector min6 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 48, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low3.and(15));
+            final IntVector min7 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 56, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
+                    .lanewise(VectorOperators.LSHL, 4).or(low3.lanewise(VectorOperators.LSHR, 4));
+            final IntVector summ = min0.mul(sub[ss + 0])
+                    .add(min1.mul(sub[ss + 2]))
+                    .add(min2.mul(sub[ss + 4]))
+                    .add(min3.mul(sub[ss + 6]))
+                    .add(min4.mul(sub[ss + 1]))
+                    .add(min5.mul(sub[ss + 3]))
+                    .add(min6.mul(sub[ss + 5]))
+                    .add(min7.mul(sub[ss + 7]));
+            final FloatVector dm = ((IntVector) ShortVector.fromMemorySegment(S8, m, at0 + dmins + 2L * j0, LE)
+                    .convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias)
+                    .mul(-dx[bo + (j0 >>> 3)]);
+            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dm, FloatVector.fromArray(F8, out, o))
+                    .intoArray(out, o);
         }
     }
 
@@ -215,24 +408,23 @@ public final class Q4_KInterleaved implements RowGroups {
         BlockIo.checkBlocks(GgmlType.Q4_K, cols);
         final float[] x = a.values();
         final int xo = a.offset(row);
+        final int blocks = cols / QK;
         float acc = 0f;
-        for (int b = 0; b < cols / QK; b++) {
-            final long at = groupAt + (long) GROUP_BLOCK_BYTES * b;
-            final int top = m.get(I32, at + HIGH + 4L * r);
-            int sumi = 0;
+        for (int j = 0; j < 8 * blocks; j++) {
+            int qx = 0;
+            for (int e = 0; e < 32; e++) {
+                qx += nibbleAt(m, groupAt + 128L * j, r, e) * (int) x[xo + 32 * j + e];
+            }
+            final float dd = BlockIo.f16(m, groupAt + dAt(blocks, j >>> 3) + 2L * r) * a.scale(row, j >>> 3);
+            acc = Math.fma((float) (scaleOf(m, groupAt, blocks, r, j) * qx), dd, acc);
+        }
+        for (int b = 0; b < blocks; b++) {
             int summ = 0;
             for (int s = 0; s < 8; s++) {
-                int qx = 0;
-                for (int j = 0; j < 32; j++) {
-                    qx += nibbleAt(m, at + 128L * s, r, j) * (int) x[xo + QK * b + 32 * s + j];
-                }
-                final int lowBits = m.get(ValueLayout.JAVA_BYTE, at + LOW + 8L * s + r) & 0xFF;
-                sumi += ((lowBits & 15) | ((top >>> (4 * s)) & 3) << 4) * qx;
-                summ += ((lowBits >>> 4) | ((top >>> (4 * s + 2)) & 3) << 4) * (a.groupSum(row, b, 2 * s) + a.groupSum(row, b, 2 * s + 1));
+                summ += minOf(m, groupAt, blocks, r, 8 * b + s) * subBlockSum(a, row, b, s);
             }
-            final float dx = a.scale(row, b);
-            acc = Math.fma((float) sumi, BlockIo.f16(m, at + D + 2L * r) * dx, acc);
-            acc = Math.fma((float) summ, BlockIo.f16(m, at + DMIN + 2L * r) * -dx, acc);
+            acc = Math.fma((float) summ, BlockIo.f16(m, groupAt + dminAt(blocks, b) + 2L * r) * -a.scale(row, b),
+                    acc);
         }
         return acc;
     }
@@ -247,28 +439,49 @@ public final class Q4_KInterleaved implements RowGroups {
             final long at = rowAt + (long) BLOCK * b;
             final long low = KScales.low(m, at + SCALES);
             final int high = KScales.high(m, at + SCALES);
-            int sumi = 0;
-            int summ = 0;
+            final float dd = BlockIo.f16(m, at) * a.scale(row, b);
             for (int s = 0; s < 8; s++) {
                 int qx = 0;
-                for (int j = 0; j < 32; j++) {
-                    final int q = (BlockIo.u8(m, at + QS + 32L * (s >> 1) + j) >>> (4 * (s & 1))) & 0xF;
-                    qx += q * (int) x[xo + QK * b + 32 * s + j];
+                for (int e = 0; e < 32; e++) {
+                    final int q = (BlockIo.u8(m, at + QS + 32L * (s >> 1) + e) >>> (4 * (s & 1))) & 0xF;
+                    qx += q * (int) x[xo + QK * b + 32 * s + e];
                 }
-                sumi += KScales.scale(low, high, s) * qx;
-                summ += KScales.min(low, high, s) * (a.groupSum(row, b, 2 * s) + a.groupSum(row, b, 2 * s + 1));
+                acc = Math.fma((float) (KScales.scale(low, high, s) * qx), dd, acc);
             }
-            final float dx = a.scale(row, b);
-            acc = Math.fma((float) sumi, BlockIo.f16(m, at) * dx, acc);
-            acc = Math.fma((float) summ, BlockIo.f16(m, at + 2) * -dx, acc);
+        }
+        for (int b = 0; b < cols / QK; b++) {
+            final long at = rowAt + (long) BLOCK * b;
+            final long low = KScales.low(m, at + SCALES);
+            final int high = KScales.high(m, at + SCALES);
+            int summ = 0;
+            for (int s = 0; s < 8; s++) {
+                summ += KScales.min(low, high, s) * subBlockSum(a, row, b, s);
+            }
+            acc = Math.fma((float) summ, BlockIo.f16(m, at + 2) * -a.scale(row, b), acc);
         }
         return acc;
     }
 
-    /** The nibble (0..15) of row r's element j of the 128-byte sub-block at {@code at}. */
-    private static int nibbleAt(MemorySegment m, long at, int r, int j) {
-        final int lane = 2 * r + (j & 1);
-        return (m.get(I16, at + 32L * (j >> 3) + 2L * lane) >>> (4 * ((j & 7) >> 1))) & 0xF;
+    /** Σ of the levels of sub-block s (32 columns) of super-block b of input {@code row}. */
+    private static int subBlockSum(QuantizedActivations a, int row, int b, int s) {
+        return a.groupSum(row, b, 2 * s) + a.groupSum(row, b, 2 * s + 1);
+    }
+
+    /** Scale j (0..63) of row r in the group at {@code groupAt}. */
+    private static int scaleOf(MemorySegment m, long groupAt, int blocks, int r, int j) {
+        return m.get(ValueLayout.JAVA_BYTE, groupAt + scaleAt(blocks, j) + r) & 63;
+    }
+
+    /** Min j (0..63) of row r in the group at {@code groupAt}. */
+    private static int minOf(MemorySegment m, long groupAt, int blocks, int r, int j) {
+        return ((m.get(ValueLayout.JAVA_BYTE, groupAt + scaleAt(blocks, j) + r) & 0xFF) >>> 6) << 4
+                | ((m.get(ValueLayout.JAVA_BYTE, groupAt + minLowAt(blocks, j, r)) & 0xFF) >>> (4 * (j & 1))) & 15;
+    }
+
+    /** The nibble (0..15) of row r's element e of the 128-byte sub-block at {@code at}. */
+    private static int nibbleAt(MemorySegment m, long at, int r, int e) {
+        final int lane = 2 * r + (e & 1);
+        return (m.get(I16, at + 32L * (e >> 3) + 2L * lane) >>> (4 * ((e & 7) >> 1))) & 0xF;
     }
 
     /**
@@ -278,22 +491,20 @@ public final class Q4_KInterleaved implements RowGroups {
     @Override
     public void dequantizeRow(MemorySegment m, long groupAt, int r, int cols, float[] dst, int off) {
         BlockIo.checkBlocks(GgmlType.Q4_K, cols);
+        final int blocks = cols / QK;
         final IntVector shifts = IntVector.fromArray(I8, Q4_0Interleaved.ELEMENT_SHIFTS, 0);
-        for (int b = 0; b < cols / QK; b++) {
-            final long at = groupAt + (long) GROUP_BLOCK_BYTES * b;
-            final float d = BlockIo.f16(m, at + D + 2L * r);
-            final float dmin = BlockIo.f16(m, at + DMIN + 2L * r);
-            final int top = m.get(I32, at + HIGH + 4L * r);
+        for (int b = 0; b < blocks; b++) {
+            final float d = BlockIo.f16(m, groupAt + dAt(blocks, b) + 2L * r);
+            final float dmin = BlockIo.f16(m, groupAt + dminAt(blocks, b) + 2L * r);
             for (int s = 0; s < 8; s++) {
-                final int lowBits = m.get(ValueLayout.JAVA_BYTE, at + LOW + 8L * s + r) & 0xFF;
-                final FloatVector ds = FloatVector.broadcast(F8, d * ((lowBits & 15) | ((top >>> (4 * s)) & 3) << 4));
-                final FloatVector ms =
-                        FloatVector.broadcast(F8, dmin * ((lowBits >>> 4) | ((top >>> (4 * s + 2)) & 3) << 4));
+                final int j = 8 * b + s;
+                final FloatVector ds = FloatVector.broadcast(F8, d * scaleOf(m, groupAt, blocks, r, j));
+                final FloatVector ms = FloatVector.broadcast(F8, dmin * minOf(m, groupAt, blocks, r, j));
                 for (int t = 0; t < 4; t++) {
-                    final IntVector e = IntVector.broadcast(I8, m.get(I32, at + 128L * s + 32L * t + 4L * r))
+                    final IntVector e = IntVector.broadcast(I8, m.get(I32, groupAt + 128L * j + 32L * t + 4L * r))
                             .lanewise(VectorOperators.LSHR, shifts).and(0xF);
                     ((FloatVector) e.convertShape(VectorOperators.I2F, F8, 0)).mul(ds).sub(ms)
-                            .intoArray(dst, off + QK * b + 32 * s + 8 * t);
+                            .intoArray(dst, off + 32 * j + 8 * t);
                 }
             }
         }

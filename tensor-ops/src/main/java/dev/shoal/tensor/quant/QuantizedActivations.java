@@ -33,7 +33,6 @@ public final class QuantizedActivations {
     private final short[] blockPairLevels;
     private final short[] shortLevels;
     private final int[] broadcastPairs;
-    private final short[] broadcastShorts;
     private final int[] blockOffsets;
     private float[] source;
     private int sourceStride;
@@ -63,10 +62,7 @@ public final class QuantizedActivations {
         this.blockPairLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         this.shortLevels = type == ActivationType.Q8_0 ? new short[maxRows * maxCols] : null;
         final boolean broadcast = (type == ActivationType.Q8_0 || type == ActivationType.Q8_K) && RowGroups.supported();
-        this.broadcastPairs = broadcast && type == ActivationType.Q8_0
-                ? new int[Math.min(maxRows, BROADCAST_ROWS) * maxCols / 2] : null;
-        this.broadcastShorts = broadcast && type == ActivationType.Q8_K
-                ? new short[Math.min(maxRows, BROADCAST_ROWS) * maxCols * 8] : null;
+        this.broadcastPairs = broadcast ? new int[Math.min(maxRows, BROADCAST_ROWS) * maxCols / 2] : null;
         this.blockOffsets = broadcast && type == ActivationType.Q8_0 ? new int[maxRows * blocksPerRow] : null;
     }
 
@@ -200,11 +196,11 @@ public final class QuantizedActivations {
      * 256-bit vectors).
      */
     public boolean hasBroadcastPairs(int b) {
-        return (broadcastPairs != null || broadcastShorts != null) && b < BROADCAST_ROWS;
+        return broadcastPairs != null && b < BROADCAST_ROWS;
     }
 
     /**
-     * Q8_0, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
+     * Q8_0 and Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
      * row, one int (from q[2i] its low 16 bits, from q[2i+1] its high 16, less 16 times the pair before: see
      * {@link Q4_0Interleaved#broadcastPairs}) at {@code broadcastPairOffset(row) + i}, which
      * {@link RowGroups} kernels broadcast to all eight int lanes as the operand of their 16-bit multiplies (eight rows'
@@ -218,21 +214,6 @@ public final class QuantizedActivations {
 
     int broadcastPairOffset(int row) {
         return row * maxCols / 2;
-    }
-
-    /**
-     * Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: every pair of levels written out already broadcast,
-     * 16 shorts q[2i], q[2i+1], q[2i], ... at {@code broadcastShortOffset(row) + 16i}, which {@link Q4_KInterleaved}
-     * loads whole. Sixteen bytes per level, so a 2048-column input is 32 KiB and decode from memory runs at about
-     * half the kernel's L2 speed; the {@link #broadcastPairArray} layout Q8_0 has would fix that, but C2 compiled the
-     * Q4_K kernel over it with boxed vectors in about one fresh JVM in 20–40 (docs/BENCHMARKS.md, session 22).
-     */
-    short[] broadcastShortArray() {
-        return broadcastShorts;
-    }
-
-    int broadcastShortOffset(int row) {
-        return row * maxCols * 8;
     }
 
     /** Q8_0 with {@link #broadcastPairArray}: per block 8·Σq modulo 2^16, at {@code row·blocksPerRow + j}. */
