@@ -386,7 +386,8 @@ public final class Q4_KInterleaved implements RowGroups {
             final IntVector min7 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 56, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
                     .lanewise(VectorOperators.LSHL, 4).or(low3.lanewise(VectorOperators.LSHR, 4));
-            final IntVector summ = min0.mul(sub[ss + 0])
+            // the super-block's eight sub-block sums sit in QuantizedActivations.subBlockSlot order: s at 2(s & 3) + s/4
+            final IntVector summ = min0.mul(sub[ss])
                     .add(min1.mul(sub[ss + 2]))
                     .add(min2.mul(sub[ss + 4]))
                     .add(min3.mul(sub[ss + 6]))

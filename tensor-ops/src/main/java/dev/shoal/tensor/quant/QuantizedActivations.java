@@ -200,8 +200,8 @@ public final class QuantizedActivations {
     }
 
     /**
-     * Q8_0 and Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1]) of the
-     * row, one int (from q[2i] its low 16 bits, from q[2i+1] its high 16, less 16 times the pair before: see
+     * Q8_0 and Q8_K, rows below {@link #BROADCAST_ROWS}, 256-bit vectors: for every pair of levels (q[2i], q[2i+1])
+     * of the row, one int (from q[2i] its low 16 bits, from q[2i+1] its high 16, less 16 times the pair before: see
      * {@link Q4_0Interleaved#broadcastPairs}) at {@code broadcastPairOffset(row) + i}, which
      * {@link RowGroups} kernels broadcast to all eight int lanes as the operand of their 16-bit multiplies (eight rows'
      * lanes against the same two elements). Two bytes per level, so a decode input of up to 8192 columns stays in L1:
