@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  * </ul>
  * Every run is linear in the sub-block index, so each kernel is one loop over it whose segment accesses C2 checks
  * once per call, the shape of {@link Q4_0Interleaved}'s kernel; with a sub-block loop inside a super-block loop, over
- * super-blocks laid out one after another, C2 spilled a third of the loop's vectors to the stack.
+ * super-blocks laid out one after another, about a sixth of the loop's instructions moved vectors to and from the
+ * stack.
  *
  * <p>Per sub-block the kernel sums nibble × level in 16-bit lanes as {@link Q4_0Interleaved}'s kernel does (unmasked
  * nibbles against the telescoped activation pairs of {@link QuantizedActivations#broadcastPairArray}, exact modulo
@@ -166,8 +167,8 @@ public final class Q4_KInterleaved implements RowGroups {
      * <p>The {@code Objects.checkIndex} calls between the parts never fail and cost three instructions each; they are
      * there for C2's scheduler, which orders instructions within a basic block by latency alone and, given the whole
      * loop body as one block, loaded all sixteen activation broadcasts first and spilled them (the loop ran at 287
-     * instructions per sub-block pair, 53 of them stack moves; with the checks 220 and none). {@link Q4_0Interleaved}'s
-     * kernel gets the same split from segment checks C2 leaves in its loop.
+     * instructions per sub-block pair, about 40 of them stack moves; with the checks 220 and none).
+     * {@link Q4_0Interleaved}'s kernel gets the same split from segment checks C2 leaves in its loop.
      */
     private static void group(MemorySegment m, long at0, int[] xs, int xsBase, float[] dx, int bo, int blocks,
                               float[] out, int o) {
@@ -386,7 +387,8 @@ public final class Q4_KInterleaved implements RowGroups {
             final IntVector min7 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 56, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
                     .lanewise(VectorOperators.LSHL, 4).or(low3.lanewise(VectorOperators.LSHR, 4));
-            // the super-block's eight sub-block sums sit in QuantizedActivations.subBlockSlot order: s at 2(s & 3) + s/4
+            // the super-block's eight sub-block sums sit in QuantizedActivations.subBlockSlot order:
+            // sub-block s at 2(s & 3) + s/4
             final IntVector summ = min0.mul(sub[ss])
                     .add(min1.mul(sub[ss + 2]))
                     .add(min2.mul(sub[ss + 4]))
