@@ -374,6 +374,91 @@ final class Ops {
     }
 
     /**
+     * One query head's attention over positions {@code [0, len)}: {@code att[t] = (q · k_t)·scale} with
+     * {@code k_t = kc[t·stride + kvOff ..]}, softmax over {@code att[0, len)}, then
+     * {@code out[outOff ..] = Σ_t att[t]·v_t} over {@code hd} elements: the operations of {@link #dot} per position,
+     * {@link #softmax}, and {@link #axpy} per position into a zeroed output (each position's dot the same FMA chain
+     * and lane reduction, each output element the same FMAs in position order), arranged to go faster: four
+     * positions' dots in flight at once, and the output held in four vector registers across all positions instead
+     * of loaded and stored per position. A decode step makes 32 heads × 16 layers × the context of these on a 1B
+     * model (one thread, 1B Q4_0, 128 + 64 tokens on a Zen 3 core: 3.2–3.9 ms of a token per-position, 1.9–2.9 ms
+     * this way).
+     */
+    static void attendHead(float[] q, int qo, float[] kc, float[] vc, int kvOff, int stride, int len, float scale,
+                           int hd, float[] att, float[] out, int outOff) {
+        final int lanes = S.length();
+        final int bound = S.loopBound(hd);
+        int t = 0;
+        for (; t + 4 <= len; t += 4) {
+            final int k0 = t * stride + kvOff;
+            final int k1 = k0 + stride;
+            final int k2 = k1 + stride;
+            final int k3 = k2 + stride;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            for (int i = 0; i < bound; i += lanes) {
+                final FloatVector qv = FloatVector.fromArray(S, q, qo + i);
+                a0 = qv.fma(FloatVector.fromArray(S, kc, k0 + i), a0);
+                a1 = qv.fma(FloatVector.fromArray(S, kc, k1 + i), a1);
+                a2 = qv.fma(FloatVector.fromArray(S, kc, k2 + i), a2);
+                a3 = qv.fma(FloatVector.fromArray(S, kc, k3 + i), a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD);
+            float s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (int i = bound; i < hd; i++) {
+                s0 += q[qo + i] * kc[k0 + i];
+                s1 += q[qo + i] * kc[k1 + i];
+                s2 += q[qo + i] * kc[k2 + i];
+                s3 += q[qo + i] * kc[k3 + i];
+            }
+            att[t] = s0 * scale;
+            att[t + 1] = s1 * scale;
+            att[t + 2] = s2 * scale;
+            att[t + 3] = s3 * scale;
+        }
+        for (; t < len; t++) {
+            att[t] = dot(q, qo, kc, t * stride + kvOff, hd) * scale;
+        }
+        softmax(att, 0, len);
+        int i = 0;
+        for (; i + 4 * lanes <= bound; i += 4 * lanes) {
+            FloatVector y0 = FloatVector.zero(S);
+            FloatVector y1 = FloatVector.zero(S);
+            FloatVector y2 = FloatVector.zero(S);
+            FloatVector y3 = FloatVector.zero(S);
+            for (int p = 0, v = kvOff + i; p < len; p++, v += stride) {
+                final FloatVector a = FloatVector.broadcast(S, att[p]);
+                y0 = FloatVector.fromArray(S, vc, v).fma(a, y0);
+                y1 = FloatVector.fromArray(S, vc, v + lanes).fma(a, y1);
+                y2 = FloatVector.fromArray(S, vc, v + 2 * lanes).fma(a, y2);
+                y3 = FloatVector.fromArray(S, vc, v + 3 * lanes).fma(a, y3);
+            }
+            y0.intoArray(out, outOff + i);
+            y1.intoArray(out, outOff + i + lanes);
+            y2.intoArray(out, outOff + i + 2 * lanes);
+            y3.intoArray(out, outOff + i + 3 * lanes);
+        }
+        for (; i < bound; i += lanes) {
+            FloatVector y = FloatVector.zero(S);
+            for (int p = 0, v = kvOff + i; p < len; p++, v += stride) {
+                y = FloatVector.fromArray(S, vc, v).fma(FloatVector.broadcast(S, att[p]), y);
+            }
+            y.intoArray(out, outOff + i);
+        }
+        for (; i < hd; i++) {
+            float y = 0f;
+            for (int p = 0, v = kvOff + i; p < len; p++, v += stride) {
+                y += att[p] * vc[v];
+            }
+            out[outOff + i] = y;
+        }
+    }
+
+    /**
      * In-place softmax over {@code x[off, off+n)}, with {@link #exp}: the scores of one attention head, so a token's
      * cost grows with its position (32 heads × 16 layers × the context on a 1B model).
      */

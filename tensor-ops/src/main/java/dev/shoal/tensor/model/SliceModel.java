@@ -1,6 +1,8 @@
 package dev.shoal.tensor.model;
 
 import dev.shoal.tensor.quant.ActivationType;
+import dev.shoal.tensor.quant.GgmlType;
+import dev.shoal.tensor.quant.GroupWarmUp;
 import dev.shoal.tensor.quant.QuantizedActivations;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,14 @@ public final class SliceModel implements StepModel {
     private final Slice s;
     /** The weights; swapped only by {@link #forward} itself, between passes, for {@link #replaceWeights}'s. */
     private SliceWeights w;
+    /**
+     * Types whose row-group kernels this slice runs, now or after a repack: {@link GroupWarmUp} compiles them before
+     * the first pass, ahead of all other vector code of the pass. C2 compiles those kernels with the profiles of the
+     * Vector API methods they share with whatever ran before; compiled after the passes' own vector code (the
+     * activation quantizers, attention) had run, they boxed their vectors in 3 of 4 test JVMs.
+     */
+    private final GgmlType[] groupKernelTypes;
+    private boolean groupKernelsWarm;
     private volatile SliceWeights replacement;
     private final Collective collective;
     private final StageLink link;
@@ -94,6 +104,8 @@ public final class SliceModel implements StepModel {
                       int maxBatch, int[] vocabStarts, int[] vocabEnds, ActivationMode activations) {
         this.activations = activations;
         this.w = weights;
+        this.groupKernelTypes = weights.matrices().stream().filter(m -> m.interleaved() || m.canInterleave())
+                .map(m -> m.kernel().type()).distinct().toArray(GgmlType[]::new);
         this.c = weights.config();
         this.s = weights.slice();
         this.collective = collective;
@@ -255,6 +267,12 @@ public final class SliceModel implements StepModel {
                 throw new IllegalArgumentException("position " + positions[b] + " is outside the context of "
                         + caches[b].capacity());
             }
+        }
+        if (!groupKernelsWarm) {
+            for (GgmlType t : groupKernelTypes) {
+                GroupWarmUp.ensure(t);
+            }
+            groupKernelsWarm = true;
         }
         final SliceWeights next = replacement;
         if (next != null) {
@@ -434,15 +452,7 @@ public final class SliceModel implements StepModel {
             int stride = cache.stride();
             int kvOff = (h / group) * hd;
             int qo = b * qLocal + h * hd;
-            int len = positions[b] + 1;
-            for (int t = 0; t < len; t++) {
-                att[t] = Ops.dot(q, qo, kc, t * stride + kvOff, hd) * scale;
-            }
-            Ops.softmax(att, 0, len);
-            java.util.Arrays.fill(attOut, qo, qo + hd, 0f);
-            for (int t = 0; t < len; t++) {
-                Ops.axpy(attOut, qo, att[t], vc, t * stride + kvOff, hd);
-            }
+            Ops.attendHead(q, qo, kc, vc, kvOff, stride, positions[b] + 1, scale, hd, att, attOut, qo);
         }
     }
 }

@@ -34,6 +34,8 @@ public final class QuantizedActivations {
     private final short[] shortLevels;
     private final int[] broadcastPairs;
     private final int[] blockOffsets;
+    /** One run of 32 levels as ints while {@link ActivationQuantizer} permutes them into the short layouts. */
+    private final int[] blockScratch = new int[32];
     private float[] source;
     private int sourceStride;
 
@@ -219,6 +221,10 @@ public final class QuantizedActivations {
     /** Q8_0 with {@link #broadcastPairArray}: per block 8·Σq modulo 2^16, at {@code row·blocksPerRow + j}. */
     int[] blockOffsetArray() {
         return blockOffsets;
+    }
+
+    int[] blockScratch() {
+        return blockScratch;
     }
 
     float[] dequantizedArray() {
