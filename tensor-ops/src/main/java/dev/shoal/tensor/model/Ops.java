@@ -349,19 +349,6 @@ final class Ops {
         out[outOff + 3 * outStride + 3] = s33;
     }
 
-
-    /** {@code y[i] += a * x[i]}. */
-    static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
-        int i = 0;
-        FloatVector va = FloatVector.broadcast(S, a);
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) {
-            y[yOff + i] += a * x[xOff + i];
-        }
-    }
-
     /** {@code y[yOff + i] += x[i]} for {@code i < n}. */
     static void add(float[] y, int yOff, float[] x, int n) {
         int i = 0;
@@ -377,8 +364,8 @@ final class Ops {
      * One query head's attention over positions {@code [0, len)}: {@code att[t] = (q · k_t)·scale} with
      * {@code k_t = kc[t·stride + kvOff ..]}, softmax over {@code att[0, len)}, then
      * {@code out[outOff ..] = Σ_t att[t]·v_t} over {@code hd} elements: the operations of {@link #dot} per position,
-     * {@link #softmax}, and {@link #axpy} per position into a zeroed output (each position's dot the same FMA chain
-     * and lane reduction, each output element the same FMAs in position order), arranged to go faster: four
+     * {@link #softmax}, and an FMA of att[t]·v_t per position into a zeroed output (each position's dot the same FMA
+     * chain and lane reduction, each output element's FMAs in position order), arranged to go faster: four
      * positions' dots in flight at once, and the output held in four vector registers across all positions instead
      * of loaded and stored per position. A decode step makes 32 heads × 16 layers × the context of these on a 1B
      * model (one thread, 1B Q4_0, 128 + 64 tokens on a Zen 3 core: 3.2–3.9 ms of a token per-position, 1.9–2.9 ms
