@@ -22,7 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * of a two-thread token's 38. Rounding is the float trick (v + 1.5·2^23) − 1.5·2^23, which rounds half to even
  * for |v| < 2^22 (here |v| ≤ 127) as {@link Math#rint} does, with v's sign put back so that levels in (−0.5, 0]
  * stay −0.0 as rint leaves them. The short and int layouts that permute a block's levels are written from an int
- * copy of the block by scalar stores.
+ * copy of the block: on eight-lane vectors by two-vector shuffles, 16-bit narrowings and a lane slice
+ * ({@link #permute8}, {@link #broadcast8}); on other widths element by element (the code this class's test held to
+ * the scalar reference on a 256-bit machine before the eight-lane path was added).
+ *
+ * <p>This is vector code that runs before the row-group kernels in every forward pass, so those must be compiled
+ * first ({@link GroupWarmUp}, which {@code SliceModel}'s first pass runs): compiled after it, they boxed their vectors.
  */
 final class ActivationQuantizer {
 

@@ -16,8 +16,10 @@ import java.util.Set;
  * of four blocks, until a call takes the time of compiled code, gave no slow run since (docs/BENCHMARKS.md, sessions
  * 21–22). As the first vector code of a process that took about 1.6 s on one core of that machine (measured with
  * session 21's one-block matrix), mostly interpreting the Vector API before C1 and C2 take over; it gives up after
- * 5 s. The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}); serving goes
- * on from the plain rows meanwhile.
+ * 5 s. The repacking thread calls it before its first matrix of the type ({@code Matrix.interleave}), and a
+ * {@code SliceModel}'s first forward pass before anything else (waiting for the repacking thread's warm-up if it is
+ * under way): the pass's own vector code (the activation quantizers, attention), run first, left the kernels boxing
+ * in 3 of 4 test JVMs (session 26).
  *
  * <p>Both kernels, Q4_0's and Q4_K's, are warmed up: both read one-int activation pairs and run two groups at a
  * time. (Q4_K's earlier kernel, over pairs stored already broadcast, compiled without boxes for many sessions
