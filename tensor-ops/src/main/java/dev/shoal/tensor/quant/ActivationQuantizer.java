@@ -23,8 +23,8 @@ import jdk.incubator.vector.VectorSpecies;
  * for |v| < 2^22 (here |v| ≤ 127) as {@link Math#rint} does, with v's sign put back so that levels in (−0.5, 0]
  * stay −0.0 as rint leaves them. The short and int layouts that permute a block's levels are written from an int
  * copy of the block: on eight-lane vectors by two-vector shuffles, 16-bit narrowings and a lane slice
- * ({@link #permute8}, {@link #broadcast8}); on other widths element by element (the code this class's test held to
- * the scalar reference on a 256-bit machine before the eight-lane path was added).
+ * ({@link #permute8}, {@link #broadcast8}); on other widths element by element ({@link #permuteEach}, which the
+ * tests hold to {@code permute8}).
  *
  * <p>This is vector code that runs before the row-group kernels in every forward pass, so those must be compiled
  * first ({@link GroupWarmUp}, which {@code SliceModel}'s first pass runs): compiled after it, they boxed their vectors.
@@ -91,28 +91,16 @@ final class ActivationQuantizer {
             }
             final int sum = sv.reduceLanes(VectorOperators.ADD);
             sc[blocks + j] = dh;
-            if (pairs != null && EIGHT) {
-                final boolean paired = (j | 1) < n / 32;
-                permute8(s, shorts, pairs, blockPairs, offsets, o, paired ? out + 64 * (j >> 1) + 8 * (j & 1) : o,
-                        paired ? 16 : 8, bp, bpBase + 16 * j);
-            } else if (pairs != null) {
+            if (pairs != null) {
                 // QuantizedActivations.blockPairLevelArray: quarter c of block j at 16c past its pair's start (+8
                 // for the pair's second block), or at 8c in a last unpaired block
                 final boolean paired = (j | 1) < n / 32;
                 final int pairBase = paired ? out + 64 * (j >> 1) + 8 * (j & 1) : o;
-                final int quarterStride = paired ? 16 : 8;
-                for (int k = 0; k < 16; k++) {
-                    final short even = (short) s[2 * k];
-                    final short odd = (short) s[2 * k + 1];
-                    shorts[o + 2 * k] = even;
-                    shorts[o + 2 * k + 1] = odd;
-                    pairs[o + k] = even;
-                    pairs[o + 16 + k] = odd;
-                    blockPairs[pairBase + quarterStride * (k >> 3) + (k & 7)] = even;
-                    blockPairs[pairBase + quarterStride * ((k + 16) >> 3) + (k & 7)] = odd;
-                }
-                for (int k = 0; k < 8; k++) {
-                    offsets[o / 4 + k] = (short) (8 * (s[2 * k] + s[2 * k + 16] + s[2 * k + 1] + s[2 * k + 17]));
+                if (EIGHT) {
+                    permute8(s, shorts, pairs, blockPairs, offsets, o, pairBase, paired ? 16 : 8, bp, bpBase + 16 * j);
+                } else {
+                    permuteEach(s, shorts, pairs, blockPairs, offsets, o, pairBase, paired ? 16 : 8, bp,
+                            bpBase + 16 * j);
                 }
             }
             if (withSum) {
@@ -120,9 +108,6 @@ final class ActivationQuantizer {
             }
             if (broadcast) {
                 a.blockOffsetArray()[blocks + j] = (8 * sum) & 0xFFFF;
-                if (!EIGHT) {
-                    broadcastPairs(s, bp, bpBase + 16 * j);
-                }
             }
         }
     }
@@ -148,7 +133,7 @@ final class ActivationQuantizer {
      * null). The natural shorts read back as ints are the (even, odd) pairs; each group of four pairs is one
      * eight-int vector, and its telescoping one lane shift (a slice from zero) and a 16-bit narrowing.
      */
-    private static void permute8(int[] s, short[] shorts, short[] pairs, short[] blockPairs, short[] offsets, int o,
+    static void permute8(int[] s, short[] shorts, short[] pairs, short[] blockPairs, short[] offsets, int o,
                                  int pairBase, int quarterStride, int[] bp, int bpAt) {
         final IntVector i0 = IntVector.fromArray(I8, s, 0);
         final IntVector i1 = IntVector.fromArray(I8, s, 8);
@@ -195,18 +180,39 @@ final class ActivationQuantizer {
     }
 
     /**
-     * {@link Q4_0Interleaved#broadcastPairs} of one run of 32 levels held as ints in {@code s}: pair k is
-     * (s[2k], s[2k+1]) less 16 times pair k−1 unless k is the first of its four.
+     * {@link #permute8}'s layouts element by element, for vectors of other widths: the same arrays, offsets and
+     * nulls, and {@link Q4_0Interleaved#broadcastPairs}'s telescoping (pair k is (s[2k], s[2k+1]) less 16 times
+     * pair k−1 unless k is the first of its four).
      */
-    private static void broadcastPairs(int[] s, int[] dst, int at) {
+    static void permuteEach(int[] s, short[] shorts, short[] pairs, short[] blockPairs, short[] offsets, int o,
+                            int pairBase, int quarterStride, int[] bp, int bpAt) {
         for (int k = 0; k < 16; k++) {
-            int even = s[2 * k];
-            int odd = s[2 * k + 1];
-            if ((k & 3) != 0) {
-                even -= 16 * s[2 * k - 2];
-                odd -= 16 * s[2 * k - 1];
+            final short even = (short) s[2 * k];
+            final short odd = (short) s[2 * k + 1];
+            pairs[o + k] = even;
+            pairs[o + 16 + k] = odd;
+            if (shorts != null) {
+                shorts[o + 2 * k] = even;
+                shorts[o + 2 * k + 1] = odd;
+                blockPairs[pairBase + quarterStride * (k >> 3) + (k & 7)] = even;
+                blockPairs[pairBase + quarterStride * ((k + 16) >> 3) + (k & 7)] = odd;
             }
-            dst[at + k] = (even & 0xFFFF) | (odd << 16);
+        }
+        if (shorts != null) {
+            for (int k = 0; k < 8; k++) {
+                offsets[o / 4 + k] = (short) (8 * (s[2 * k] + s[2 * k + 16] + s[2 * k + 1] + s[2 * k + 17]));
+            }
+        }
+        if (bp != null) {
+            for (int k = 0; k < 16; k++) {
+                int even = s[2 * k];
+                int odd = s[2 * k + 1];
+                if ((k & 3) != 0) {
+                    even -= 16 * s[2 * k - 2];
+                    odd -= 16 * s[2 * k - 1];
+                }
+                bp[bpAt + k] = (even & 0xFFFF) | (odd << 16);
+            }
         }
     }
 
@@ -261,13 +267,7 @@ final class ActivationQuantizer {
                 if (EIGHT) {
                     permute8(s, null, pairs, null, null, o + r, 0, 0, bp, bpBase + 128 * j + r / 2);
                 } else {
-                    for (int k = 0; k < 16; k++) {
-                        pairs[o + r + k] = (short) s[2 * k];
-                        pairs[o + r + 16 + k] = (short) s[2 * k + 1];
-                    }
-                    if (broadcast) {
-                        broadcastPairs(s, bp, bpBase + 128 * j + r / 2);
-                    }
+                    permuteEach(s, null, pairs, null, null, o + r, 0, 0, bp, bpBase + 128 * j + r / 2);
                 }
             }
             for (int sub = 0; sub < 8; sub++) {

@@ -3,6 +3,7 @@ package dev.shoal.tensor.quant;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -60,6 +61,38 @@ class ActivationQuantizerTest {
             if (scalar.blockOffsetArray() != null) {
                 assertArrayEquals(scalar.blockOffsetArray(), vector.blockOffsetArray(), at + ": block offsets");
             }
+        }
+    }
+
+    /**
+     * The element-by-element layouts (what vectors of other widths than eight lanes write) equal the eight-lane
+     * permutations, for Q8_0's full set (paired and unpaired quarters) and Q8_K's pairs, with and without broadcast
+     * pairs, over levels from −127 to 127. On a machine whose vectors are not eight floats wide the quantizer test
+     * above covers {@code permuteEach} instead, and this one {@code permute8} at 256 bits.
+     */
+    @Test
+    void elementByElementLayoutsShouldEqualTheEightLanePermutations() {
+        final SplittableRandom rnd = new SplittableRandom(5);
+        for (int trial = 0; trial < 500; trial++) {
+            final int[] s = new int[32];
+            for (int i = 0; i < 32; i++) {
+                s[i] = rnd.nextInt(-127, 128);
+            }
+            final boolean full = trial % 2 == 0;
+            final boolean broadcast = trial % 3 != 0;
+            final int quarterStride = trial % 4 < 2 ? 16 : 8;
+            final short[][] a = new short[4][96];
+            final short[][] b = new short[4][96];
+            final int[] bpA = new int[48];
+            final int[] bpB = new int[48];
+            ActivationQuantizer.permute8(s, full ? a[0] : null, a[1], full ? a[2] : null, full ? a[3] : null, 32,
+                    8, quarterStride, broadcast ? bpA : null, 16);
+            ActivationQuantizer.permuteEach(s, full ? b[0] : null, b[1], full ? b[2] : null, full ? b[3] : null, 32,
+                    8, quarterStride, broadcast ? bpB : null, 16);
+            for (int k = 0; k < 4; k++) {
+                assertArrayEquals(a[k], b[k], "trial " + trial + ", layout " + k);
+            }
+            assertArrayEquals(bpA, bpB, "trial " + trial + ", broadcast pairs");
         }
     }
 
