@@ -6,6 +6,7 @@ import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.GroupWarmUp;
 import dev.shoal.tensor.quant.RowGroups;
+import dev.shoal.tensor.quant.Q4_0Panels;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
 import dev.shoal.tensor.quant.QuantizedActivations;
@@ -279,6 +280,11 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
+        if (!WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS && k.type() == GgmlType.Q4_0
+                && a.type() == ActivationType.Q8_0 && Q4_0Panels.supported()) {
+            multiplyQ4_0Panels(a, out, outStride, n, r0, r1);
+            return;
+        }
         final float[] x = a.dequantizedValues();
         final float[] tile = scratch(SCRATCH, TILE_ROWS * c);
         final int xStride = n > 1 ? a.offset(1) - a.offset(0) : 0;
@@ -335,6 +341,54 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     }
 
     /**
+     * Prefill of Q4_0 weights on 256-bit vectors without 512-bit tiles (AVX2): the block dots in 16-bit integers
+     * ({@link Q4_0Panels}). Rows go eight at a time into an integer tile (a repacked group in vectors, other rows one
+     * by one), and every four tile rows meet each panel of 16 inputs before the next four.
+     */
+    private void multiplyQ4_0Panels(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
+        final MemorySegment d = data;
+        final int c = cols;
+        final int blocks = c / 32;
+        final short[] xi = shorts(PANEL_SHORTS, Q4_0Panels.panelShorts(n, c));
+        final float[] dx = scratch(PANEL_SCALES, Q4_0Panels.panelScales(n, c));
+        final int panelCount = Q4_0Panels.layInputs(a, n, c, xi, dx);
+        final int[] tile = ints(INT_TILE, Q4_0Panels.tileInts(c));
+        final float[] scales = scratch(INT_TILE_SCALES, Q4_0Panels.TILE_ROWS * blocks);
+        final int[] sums = ints(INT_SUMS, 64);
+        final float[] acc = PANEL_OUT.get();
+        final int g = RowGroups.ROWS;
+        for (int t0 = r0; t0 < r1; t0 += Q4_0Panels.TILE_ROWS) {
+            final int rows = Math.min(Q4_0Panels.TILE_ROWS, r1 - t0);
+            if (t0 < groupedRows() && t0 % g == 0 && rows == g) {
+                Q4_0Panels.tileGroup(d, layout().groupOffset(t0 / g, c), c, tile, scales);
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    final int r = t0 + i;
+                    if (r < groupedRows()) {
+                        Q4_0Panels.tileGroupRow(d, layout().groupOffset(r / g, c), r % g, c, tile, scales, i);
+                    } else {
+                        Q4_0Panels.tilePlainRow(d, offsetOf(r), c, tile, scales, i);
+                    }
+                }
+            }
+            for (int i = 0; i < rows; i += Q4_0Panels.ROWS) {
+                final int valid = Math.min(Q4_0Panels.ROWS, rows - i);
+                for (int j = 0; j < panelCount; j++) {
+                    Q4_0Panels.panel4(tile, scales, i, xi, dx, j, blocks, sums, acc);
+                    final int first = j * Q4_0Panels.TOKENS;
+                    final int tokens = Math.min(Q4_0Panels.TOKENS, n - first);
+                    for (int t = 0; t < tokens; t++) {
+                        final int o = (first + t) * outStride + t0 + i;
+                        for (int r = 0; r < valid; r++) {
+                            out[o + r] = acc[r * Q4_0Panels.TOKENS + t];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Four inputs per pass over four tile rows where the CPU has 32 vector registers, that is on AVX-512 (16
      * accumulators, four row and four input vectors). At 512 bits: 78 → 93 GFLOP/s on one core against 4×2 from L1,
      * 70 → 91 with 8192 columns ({@code TileSpeedCheck}); 1B prefill F16 28 → 33–42 tok/s, Q8_0 28 → 35. At the
@@ -358,6 +412,31 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     private static final ThreadLocal<float[]> PANEL_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PANEL_OUT =
             ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
+
+    /** This thread's input panels, weight tile, tile scales and block sums for {@link #multiplyQ4_0Panels}. */
+    private static final ThreadLocal<short[]> PANEL_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
+    private static final ThreadLocal<float[]> PANEL_SCALES = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<int[]> INT_TILE = ThreadLocal.withInitial(() -> new int[0]);
+    private static final ThreadLocal<float[]> INT_TILE_SCALES = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<int[]> INT_SUMS = ThreadLocal.withInitial(() -> new int[0]);
+
+    private static short[] shorts(ThreadLocal<short[]> buffer, int n) {
+        short[] s = buffer.get();
+        if (s.length < n) {
+            s = new short[n];
+            buffer.set(s);
+        }
+        return s;
+    }
+
+    private static int[] ints(ThreadLocal<int[]> buffer, int n) {
+        int[] s = buffer.get();
+        if (s.length < n) {
+            s = new int[n];
+            buffer.set(s);
+        }
+        return s;
+    }
 
     /** This thread's buffer in {@code buffer}, grown to at least {@code n} floats (once per size, not per call). */
     private static float[] scratch(ThreadLocal<float[]> buffer, int n) {

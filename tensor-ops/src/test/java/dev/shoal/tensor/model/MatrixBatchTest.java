@@ -83,6 +83,47 @@ class MatrixBatchTest {
         }
     }
 
+    /**
+     * The largest block sums the 16-bit prefill of Q4_0 ({@code Q4_0Panels}, AVX2) can meet: every weight level −8
+     * and every activation level ±127, so each 16-bit lane sums 16 products of 1016 (16256) and a block 32512. A
+     * wrapped lane would be off by 65536 levels; every output must match the scalar reference.
+     */
+    @ParameterizedTest(name = "interleaved={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void q4_0PrefillShouldHoldTheLargestBlockSums(boolean interleave) {
+        QuantKernel k = QuantKernels.forType(GgmlType.Q4_0, "test");
+        int cols = 256;
+        long rowBytes = GgmlType.Q4_0.bytesFor(cols);
+        MemorySegment data = NativeSegments.zeroed((int) (rowBytes * ROWS));
+        float[] row = new float[cols];
+        for (int r = 0; r < ROWS; r++) {
+            java.util.Arrays.fill(row, r % 2 == 0 ? -1f : 3f);
+            k.quantize(row, 0, cols, data, r * rowBytes);
+        }
+        Matrix m = new Matrix("test", k, data, rowBytes, 0, ROWS, 0, cols);
+        if (interleave) {
+            m = m.interleave(java.lang.foreign.Arena.ofAuto());
+        }
+        int n = 33;
+        float[] x = new float[n * cols];
+        for (int b = 0; b < n; b++) {
+            java.util.Arrays.fill(x, b * cols, (b + 1) * cols, b % 3 == 0 ? 2f : -0.5f);
+        }
+        QuantizedActivations a = new QuantizedActivations(ActivationType.Q8_0, n, cols);
+        a.quantize(x, cols, n, cols);
+        float[] out = new float[n * ROWS];
+        m.multiplyBatch(a, out, ROWS, n, 0, ROWS);
+        for (int b = 0; b < n; b++) {
+            for (int r = 0; r < ROWS; r++) {
+                double[] ref = reference(k, data, r * rowBytes, a, b, cols);
+                float got = out[b * ROWS + r];
+                assertTrue(Math.abs(got - ref[0]) <= 1e-5 * ref[1], "input " + b + " row " + r + ": " + got
+                        + " vs reference " + ref[0]);
+                assertEquals(Math.abs(ref[0]), ref[1], 1e-3 * ref[1], "every product of one sign, at full scale");
+            }
+        }
+    }
+
     @Test
     void tiledPathShouldStartAtTheBatchSizeItIsDocumentedFor() {
         assertEquals(4, Matrix.TILE_FROM_BATCH);
