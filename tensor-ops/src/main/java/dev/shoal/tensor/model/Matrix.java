@@ -6,7 +6,9 @@ import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.GroupWarmUp;
 import dev.shoal.tensor.quant.RowGroups;
+import dev.shoal.tensor.quant.Int16Panels;
 import dev.shoal.tensor.quant.Q4_0Panels;
+import dev.shoal.tensor.quant.Q4_KPanels;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
 import dev.shoal.tensor.quant.QuantizedActivations;
@@ -280,9 +282,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
-        if (!WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS && k.type() == GgmlType.Q4_0
-                && a.type() == ActivationType.Q8_0 && Q4_0Panels.supported()) {
-            multiplyQ4_0Panels(a, out, outStride, n, r0, r1);
+        if (!WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS && Int16Panels.supported()
+                && (k.type() == GgmlType.Q4_0 && a.type() == ActivationType.Q8_0
+                        || k.type() == GgmlType.Q4_K && a.type() == ActivationType.Q8_K)) {
+            multiplyPanels16(a, out, outStride, n, r0, r1);
             return;
         }
         final float[] x = a.dequantizedValues();
@@ -341,46 +344,65 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     }
 
     /**
-     * Prefill of Q4_0 weights on 256-bit vectors without 512-bit tiles (AVX2): the block dots in 16-bit integers
-     * ({@link Q4_0Panels}). Rows go eight at a time into an integer tile (a repacked group in vectors, other rows one
-     * by one), and every four tile rows meet each panel of 16 inputs before the next four.
+     * Prefill of Q4_0 and Q4_K weights on 256-bit vectors without 512-bit tiles (AVX2): the block dots in 16-bit
+     * integers ({@link Int16Panels}). Rows go eight at a time into an integer tile ({@link Q4_0Panels},
+     * {@link Q4_KPanels}: a repacked group in vectors, other rows one by one), and every four tile rows meet each
+     * panel of 16 inputs before the next four; Q4_K's mins come off in a pass of their own per panel.
      */
-    private void multiplyQ4_0Panels(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
+    private void multiplyPanels16(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
         final MemorySegment d = data;
         final int c = cols;
         final int blocks = c / 32;
-        final short[] xi = shorts(PANEL_SHORTS, Q4_0Panels.panelShorts(n, c));
-        final float[] dx = scratch(PANEL_SCALES, Q4_0Panels.panelScales(n, c));
-        final int panelCount = Q4_0Panels.layInputs(a, n, c, xi, dx);
-        final int[] tile = ints(INT_TILE, Q4_0Panels.tileInts(c));
-        final float[] scales = scratch(INT_TILE_SCALES, Q4_0Panels.TILE_ROWS * blocks);
+        final boolean k4 = kernel.type() == GgmlType.Q4_K;
+        final short[] xi = shorts(PANEL_SHORTS, Int16Panels.panelShorts(n, c));
+        final float[] dx = scratch(PANEL_SCALES, Int16Panels.panelScales(n, c));
+        final int panelCount = Int16Panels.layInputs(a, n, c, xi, dx);
+        final float[] xSums = k4 ? scratch(PANEL_SUMS, Int16Panels.panelScales(n, c)) : null;
+        if (k4) {
+            Q4_KPanels.layInputSums(a, n, c, xSums);
+        }
+        final int[] tile = ints(INT_TILE, Int16Panels.tileInts(c));
+        final float[] scales = scratch(INT_TILE_SCALES, Int16Panels.TILE_ROWS * blocks);
+        final float[] negMins = k4 ? scratch(INT_TILE_MINS, Int16Panels.TILE_ROWS * blocks) : null;
         final int[] sums = ints(INT_SUMS, 64);
         final float[] acc = PANEL_OUT.get();
         final int g = RowGroups.ROWS;
-        for (int t0 = r0; t0 < r1; t0 += Q4_0Panels.TILE_ROWS) {
-            final int rows = Math.min(Q4_0Panels.TILE_ROWS, r1 - t0);
+        for (int t0 = r0; t0 < r1; t0 += Int16Panels.TILE_ROWS) {
+            final int rows = Math.min(Int16Panels.TILE_ROWS, r1 - t0);
             if (t0 < groupedRows() && t0 % g == 0 && rows == g) {
-                Q4_0Panels.tileGroup(d, layout().groupOffset(t0 / g, c), c, tile, scales);
+                final long at = layout().groupOffset(t0 / g, c);
+                if (k4) {
+                    Q4_KPanels.tileGroup(d, at, c, tile, scales, negMins);
+                } else {
+                    Q4_0Panels.tileGroup(d, at, c, tile, scales);
+                }
             } else {
                 for (int i = 0; i < rows; i++) {
                     final int r = t0 + i;
-                    if (r < groupedRows()) {
+                    if (r < groupedRows() && k4) {
+                        Q4_KPanels.tileGroupRow(d, layout().groupOffset(r / g, c), r % g, c, tile, scales, negMins, i);
+                    } else if (r < groupedRows()) {
                         Q4_0Panels.tileGroupRow(d, layout().groupOffset(r / g, c), r % g, c, tile, scales, i);
+                    } else if (k4) {
+                        Q4_KPanels.tilePlainRow(d, offsetOf(r), c, tile, scales, negMins, i);
                     } else {
                         Q4_0Panels.tilePlainRow(d, offsetOf(r), c, tile, scales, i);
                     }
                 }
             }
-            for (int i = 0; i < rows; i += Q4_0Panels.ROWS) {
-                final int valid = Math.min(Q4_0Panels.ROWS, rows - i);
+            for (int i = 0; i < rows; i += Int16Panels.ROWS) {
+                final int valid = Math.min(Int16Panels.ROWS, rows - i);
                 for (int j = 0; j < panelCount; j++) {
-                    Q4_0Panels.panel4(tile, scales, i, xi, dx, j, blocks, sums, acc);
-                    final int first = j * Q4_0Panels.TOKENS;
-                    final int tokens = Math.min(Q4_0Panels.TOKENS, n - first);
+                    Int16Panels.panel4(tile, scales, i, xi, dx, j, blocks, sums, acc);
+                    if (k4) {
+                        Q4_KPanels.minsPass(negMins, i, xSums, j, blocks, acc);
+                    }
+                    final int first = j * Int16Panels.TOKENS;
+                    final int tokens = Math.min(Int16Panels.TOKENS, n - first);
                     for (int t = 0; t < tokens; t++) {
                         final int o = (first + t) * outStride + t0 + i;
                         for (int r = 0; r < valid; r++) {
-                            out[o + r] = acc[r * Q4_0Panels.TOKENS + t];
+                            out[o + r] = acc[r * Int16Panels.TOKENS + t];
                         }
                     }
                 }
@@ -413,11 +435,13 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     private static final ThreadLocal<float[]> PANEL_OUT =
             ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
 
-    /** This thread's input panels, weight tile, tile scales and block sums for {@link #multiplyQ4_0Panels}. */
+    /** This thread's input panels, scales and sums, weight tile, its scales and mins, block sums for {@link #multiplyPanels16}. */
     private static final ThreadLocal<short[]> PANEL_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
     private static final ThreadLocal<float[]> PANEL_SCALES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<int[]> INT_TILE = ThreadLocal.withInitial(() -> new int[0]);
     private static final ThreadLocal<float[]> INT_TILE_SCALES = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> INT_TILE_MINS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PANEL_SUMS = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<int[]> INT_SUMS = ThreadLocal.withInitial(() -> new int[0]);
 
     private static short[] shorts(ThreadLocal<short[]> buffer, int n) {

@@ -70,11 +70,11 @@ public final class Q4_KInterleaved implements RowGroups {
         return 1088L * blocks + 8L * (j >> 1) + r;
     }
 
-    private static long dAt(int blocks, int b) {
+    static long dAt(int blocks, int b) {
         return 1120L * blocks + 16L * b;
     }
 
-    private static long dminAt(int blocks, int b) {
+    static long dminAt(int blocks, int b) {
         return 1136L * blocks + 16L * b;
     }
 
@@ -471,12 +471,12 @@ public final class Q4_KInterleaved implements RowGroups {
     }
 
     /** Scale j (0..63) of row r in the group at {@code groupAt}. */
-    private static int scaleOf(MemorySegment m, long groupAt, int blocks, int r, int j) {
+    static int scaleOf(MemorySegment m, long groupAt, int blocks, int r, int j) {
         return m.get(ValueLayout.JAVA_BYTE, groupAt + scaleAt(blocks, j) + r) & 63;
     }
 
     /** Min j (0..63) of row r in the group at {@code groupAt}. */
-    private static int minOf(MemorySegment m, long groupAt, int blocks, int r, int j) {
+    static int minOf(MemorySegment m, long groupAt, int blocks, int r, int j) {
         return ((m.get(ValueLayout.JAVA_BYTE, groupAt + scaleAt(blocks, j) + r) & 0xFF) >>> 6) << 4
                 | ((m.get(ValueLayout.JAVA_BYTE, groupAt + minLowAt(blocks, j, r)) & 0xFF) >>> (4 * (j & 1))) & 15;
     }
