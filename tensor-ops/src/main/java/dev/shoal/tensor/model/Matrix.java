@@ -180,9 +180,32 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * {@link #multiplyTiled}.
      */
     public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
+        multiplyBatch(a, out, outStride, n, r0, r1, true);
+    }
+
+    /**
+     * Whether a prefill of {@code n} inputs in {@code a}'s form would take the 16-bit integer panels
+     * ({@link #multiplyPanels16}) when allowed to.
+     */
+    public boolean prefillsInIntegers(ActivationType a, int n) {
+        final GgmlType t = kernel.type();
+        return n >= TILE_FROM_BATCH && !WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS && Int16Panels.supported()
+                && (t == GgmlType.Q4_0 && a == ActivationType.Q8_0 || t == GgmlType.Q4_K && a == ActivationType.Q8_K);
+    }
+
+    /**
+     * As {@link #multiplyBatch(QuantizedActivations, float[], int, int, int, int)}; {@code integers} false keeps a
+     * prefill that {@link #prefillsInIntegers could take the integer panels} on the float ones.
+     */
+    public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
+                              boolean integers) {
         // Q8_1 (Q4_1/Q5_1 weights) multiplies the weights' offset m by the block's stored, f16-rounded s = d·Σq,
         // which a tile of dequantized weights times q·d cannot reproduce: those types keep the per-row dots
         if (n >= TILE_FROM_BATCH && a.type() != ActivationType.Q8_1) {
+            if (integers && prefillsInIntegers(a.type(), n)) {
+                multiplyPanels16(a, out, outStride, n, r0, r1);
+                return;
+            }
             multiplyTiled(a, out, outStride, n, r0, r1);
             return;
         }
@@ -282,12 +305,6 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
-        if (!WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS && Int16Panels.supported()
-                && (k.type() == GgmlType.Q4_0 && a.type() == ActivationType.Q8_0
-                        || k.type() == GgmlType.Q4_K && a.type() == ActivationType.Q8_K)) {
-            multiplyPanels16(a, out, outStride, n, r0, r1);
-            return;
-        }
         final float[] x = a.dequantizedValues();
         final float[] tile = scratch(SCRATCH, TILE_ROWS * c);
         final int xStride = n > 1 ? a.offset(1) - a.offset(0) : 0;

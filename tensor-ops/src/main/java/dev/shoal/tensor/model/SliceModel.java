@@ -74,7 +74,7 @@ public final class SliceModel implements StepModel {
     private final InputActivations xbIn;
     private final InputActivations attIn;
     private final InputActivations hbIn;
-    private final MatmulTask matmulTask = new MatmulTask();
+    private final MatmulTask matmulTask;
     private final WorkerPool.RangeTask attentionTask = this::attention;
     private int attentionLayer;
     // the single-token call's batch of one, kept to avoid allocating per token
@@ -111,6 +111,7 @@ public final class SliceModel implements StepModel {
         this.collective = collective;
         this.link = link;
         this.pool = pool;
+        this.matmulTask = new MatmulTask(pool.threads() == 1);
         this.rope = new Rope(c);
         this.maxContext = maxContext;
         this.maxBatch = maxBatch;
@@ -416,6 +417,17 @@ public final class SliceModel implements StepModel {
         private float[] out;
         private int outStride;
         private int count;
+        /**
+         * Whether prefill may take the 16-bit integer panels ({@link Matrix#prefillsInIntegers}): on one thread only.
+         * On the anchor machine's two vCPUs one thread of them prefills 20-25 % faster than the float panels, but two
+         * threads of them 2-5 % slower than two of float (one of each side by side was no faster either): the two
+         * vCPUs seem to share one 16-bit multiplier, while the float FMAs scale.
+         */
+        private final boolean integers;
+
+        MatmulTask(boolean integers) {
+            this.integers = integers;
+        }
 
         void set(Matrix m, QuantizedActivations in, float[] out, int outStride, int count) {
             this.m = m;
@@ -428,9 +440,10 @@ public final class SliceModel implements StepModel {
         @Override
         public void run(int u0, int u1) {
             final int grain = m.rowGrain();
-            m.multiplyBatch(in, out, outStride, count, u0 * grain, Math.min(m.rows(), u1 * grain));
+            m.multiplyBatch(in, out, outStride, count, u0 * grain, Math.min(m.rows(), u1 * grain), integers);
         }
     }
+
 
     /**
      * Causal attention of (batch row, local query head) pairs {@code [i0, i1)} of layer {@link #attentionLayer}

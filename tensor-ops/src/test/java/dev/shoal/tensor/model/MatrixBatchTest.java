@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * pairs from the two halves of the range, odd counts leave one), a few inputs (a dot per row and input), many
  * inputs (decoded tiles of 16 rows, four rows and four inputs at a time on 512-bit vectors, then pairs and single
  * inputs, with leftover rows; from 12 inputs on narrower vectors, panels of inputs laid out column-major, the last
- * one part-filled at 12, 17 and 33 inputs; Q4_1/Q5_1,
+ * one part-filled at 12, 17 and 33 inputs, and for Q4_0 and Q4_K on 256-bit vectors the same panels in 16-bit integers
+ * as well as in floats (one prefill thread takes the integers); Q4_1/Q5_1,
  * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
  * ranges that start and end anywhere, and with float32 and quantized activations; and the same for Q4_0 and Q4_K repacked
  * eight rows at a time ({@link Matrix#interleave}), whose rows must also not depend on where a range was cut. Every output must match the
@@ -55,28 +56,33 @@ class MatrixBatchTest {
             float[] x = gaussian(rnd, n * cols);
             QuantizedActivations a = new QuantizedActivations(at, n, cols);
             a.quantize(x, cols, n, cols);
-            for (int[] range : new int[][] {{0, ROWS}, {3, 30}, {5, 6}, {0, 16}}) {
-                float[] out = new float[n * ROWS];
-                java.util.Arrays.fill(out, Float.NaN);
-                m.multiplyBatch(a, out, ROWS, n, range[0], range[1]);
-                for (int b = 0; b < n; b++) {
-                    for (int r = 0; r < ROWS; r++) {
-                        float got = out[b * ROWS + r];
-                        String at2 = type + " n=" + n + " rows " + range[0] + ".." + range[1] + " input " + b + " row " + r;
-                        if (r < range[0] || r >= range[1]) {
-                            assertTrue(Float.isNaN(got), at2 + ": outside the range, written " + got);
-                            continue;
+            // prefills that can take the 16-bit integer panels (Q4_0, Q4_K on AVX2) run the float panels too
+            boolean[] integerChoices = m.prefillsInIntegers(at, n) ? new boolean[] {true, false} : new boolean[] {true};
+            for (boolean integers : integerChoices) {
+                for (int[] range : new int[][] {{0, ROWS}, {3, 30}, {5, 6}, {0, 16}}) {
+                    float[] out = new float[n * ROWS];
+                    java.util.Arrays.fill(out, Float.NaN);
+                    m.multiplyBatch(a, out, ROWS, n, range[0], range[1], integers);
+                    for (int b = 0; b < n; b++) {
+                        for (int r = 0; r < ROWS; r++) {
+                            float got = out[b * ROWS + r];
+                            String at2 = type + (integers ? "" : " (float panels)") + " n=" + n + " rows " + range[0]
+                                    + ".." + range[1] + " input " + b + " row " + r;
+                            if (r < range[0] || r >= range[1]) {
+                                assertTrue(Float.isNaN(got), at2 + ": outside the range, written " + got);
+                                continue;
+                            }
+                            double[] ref = reference(k, data, r * rowBytes, a, b, cols);
+                            if (m.interleaved() && mode == ActivationMode.QUANTIZED && n < Matrix.TILE_FROM_BATCH) {
+                                // one row, one float, however the range is cut (a promise of the repacked layouts; plain
+                                // rows, as on 512-bit vectors where nothing is repacked, may take another kernel path)
+                                float[] whole = new float[n * ROWS];
+                                m.multiplyBatch(a, whole, ROWS, n, 0, ROWS);
+                                assertEquals(Float.floatToIntBits(whole[b * ROWS + r]), Float.floatToIntBits(got), at2);
+                            }
+                            assertTrue(Math.abs(got - ref[0]) <= 1e-5 * ref[1] + 1e-30,
+                                    at2 + ": " + got + " vs reference " + ref[0]);
                         }
-                        double[] ref = reference(k, data, r * rowBytes, a, b, cols);
-                        if (m.interleaved() && mode == ActivationMode.QUANTIZED && n < Matrix.TILE_FROM_BATCH) {
-                            // one row, one float, however the range is cut (a promise of the repacked layouts; plain
-                            // rows, as on 512-bit vectors where nothing is repacked, may take another kernel path)
-                            float[] whole = new float[n * ROWS];
-                            m.multiplyBatch(a, whole, ROWS, n, 0, ROWS);
-                            assertEquals(Float.floatToIntBits(whole[b * ROWS + r]), Float.floatToIntBits(got), at2);
-                        }
-                        assertTrue(Math.abs(got - ref[0]) <= 1e-5 * ref[1] + 1e-30,
-                                at2 + ": " + got + " vs reference " + ref[0]);
                     }
                 }
             }
