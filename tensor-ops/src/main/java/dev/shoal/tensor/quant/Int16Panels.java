@@ -13,21 +13,26 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Q4_KPanels} fill the weight tiles.
  *
  * <p>Why integers: a weight level is −8..7 (Q4_0) or 0..15 (Q4_K) and an activation level −127..127, so a product
- * fits 11 bits and the sum of 16 of them 15 bits. One {@code vpmullw} + {@code vpaddw} does 16 multiply-adds where a float FMA does 8;
- * on Zen 3 (one 16-bit multiply per cycle, two FMAs) the panel kernel ran 86–88 G multiply-adds·2/s from cache
- * against the float panels' 65–67 (a throw-away harness, 12 rows × 128 tokens × 2048 columns, one core).
+ * fits 11 bits and the sum of 16 of them 15 bits. One {@code vpmullw} + {@code vpaddw} does 16 multiply-adds where
+ * a float FMA does 8; on Zen 3 (one 16-bit multiply per cycle against two FMAs, so the same peak) this kernel keeps
+ * its multiplier busier: 86–88 against 65–67 G operations/s from cache (a throw-away harness, 12 rows × 128 tokens
+ * × 2048 columns, one core), 73–80 against 57–62 on a repacked 1B-sized matrix, tiles and input layout included.
+ * Two threads of it on the anchor machine's two vCPUs gained nothing over two of float panels (see
+ * {@code SliceModel.MatmulTask}).
  *
  * <p>Shapes (all arrays are the caller's scratch, reused across calls):
  * <ul>
- *   <li><b>weight tile</b> {@code int[]}: eight rows side by side. For block b (32 columns) and pair p = 0..15
- *       (columns 2p and 2p+1 of the block) the ints {@code tile[(16b + p)·8 + lane]}, lane = row in the tile,
- *       each two 16-bit levels (column 2p low, 2p+1 high), and the rows' scales d at {@code scales[8b + lane]};</li>
+ *   <li><b>weight tile</b> {@code int[]}: eight rows side by side. For block b (32 columns; a Q4_K sub-block) and
+ *       pair p = 0..15 (columns 2p and 2p+1 of the block) the ints {@code tile[(16b + p)·8 + lane]}, lane = row in
+ *       the tile, each two 16-bit levels (column 2p low, 2p+1 high), and the rows' block scales at
+ *       {@code scales[8b + lane]} (Q4_0: d; Q4_K: d·sc);</li>
  *   <li><b>input panels</b> {@code short[]}: panel j holds inputs {@code 16j..16j+15}; for block b and pair p, 32
  *       shorts at {@code ((j·blocks + b)·16 + p)·32}: inputs 0–7 of the panel as (column 2p, column 2p+1) pairs,
  *       then inputs 8–15. One 16-lane load is eight inputs × two columns, so a broadcast weight pair multiplies
  *       both columns of eight inputs, and each lane sums only even or only odd columns (16 products per block:
  *       within 16 bits);</li>
- *   <li><b>input scales</b> {@code float[]}: d of block b of the panel's input t at {@code (j·blocks + b)·16 + t}.</li>
+ *   <li><b>input scales</b> {@code float[]}: d of block b of the panel's input t at {@code (j·blocks + b)·16 + t}
+ *       (Q8_K: its super-block's d, the same for eight blocks).</li>
  * </ul>
  * At the end of a block the two 16-bit halves of each int lane are added in 32 bits (the block's integer dot per
  * row and input, exact), converted to float and accumulated as {@code fma(Σ, dw·dx, acc)}.
