@@ -5,10 +5,10 @@ import dev.shoal.tensor.gguf.TensorInfo;
 import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.GroupWarmUp;
-import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.quant.Int16Panels;
 import dev.shoal.tensor.quant.Q4_0Panels;
 import dev.shoal.tensor.quant.Q4_KPanels;
+import dev.shoal.tensor.quant.RowGroups;
 import dev.shoal.tensor.quant.QuantKernel;
 import dev.shoal.tensor.quant.QuantKernels;
 import dev.shoal.tensor.quant.QuantizedActivations;
@@ -177,7 +177,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * with one input, rows are taken four at a time from the four quarters of the range
      * ({@link QuantKernel#dotQuantized4}), so four sequential memory streams are in flight; an interleaved matrix
      * takes each input through its {@link RowGroups} kernel, eight rows per group. Many inputs (prefill): see
-     * {@link #multiplyTiled}.
+     * {@link #multiplyTiled}, and {@link #multiplyPanels16} for Q4_0 and Q4_K on AVX2.
      */
     public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
         multiplyBatch(a, out, outStride, n, r0, r1, true);
@@ -452,7 +452,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     private static final ThreadLocal<float[]> PANEL_OUT =
             ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
 
-    /** This thread's input panels, scales and sums, weight tile, its scales and mins, block sums for {@link #multiplyPanels16}. */
+    /**
+     * This thread's scratch for {@link #multiplyPanels16}: input panels, their scales and (Q4_K) sub-block sums, the
+     * weight tile with its scales and (Q4_K) mins, and the 64 block sums of a {@code panel4} call.
+     */
     private static final ThreadLocal<short[]> PANEL_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
     private static final ThreadLocal<float[]> PANEL_SCALES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<int[]> INT_TILE = ThreadLocal.withInitial(() -> new int[0]);
