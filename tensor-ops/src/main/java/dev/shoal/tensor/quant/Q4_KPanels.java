@@ -93,12 +93,9 @@ public final class Q4_KPanels {
         BlockIo.checkBlocks(GgmlType.Q4_K, cols);
         final int blocks = cols / QK;
         for (int b = 0; b < blocks; b++) {
-            final float d = BlockIo.f16(m, groupAt + Q4_KInterleaved.dAt(blocks, b) + 2L * r);
-            final float dmin = BlockIo.f16(m, groupAt + Q4_KInterleaved.dminAt(blocks, b) + 2L * r);
+            groupRowScales(m, groupAt, blocks, b, r, scales, negMins, lane);
             for (int s = 0; s < 8; s++) {
                 final int j = 8 * b + s;
-                scales[TILE_ROWS * j + lane] = d * Q4_KInterleaved.scaleOf(m, groupAt, blocks, r, j);
-                negMins[TILE_ROWS * j + lane] = -(dmin * Q4_KInterleaved.minOf(m, groupAt, blocks, r, j));
                 for (int t = 0; t < 4; t++) {
                     final int w = m.get(I32, groupAt + 128L * j + 32L * t + 4L * r);
                     for (int k = 0; k < 4; k++) {
@@ -106,6 +103,18 @@ public final class Q4_KPanels {
                     }
                 }
             }
+        }
+    }
+
+    /** Row r's d·sc and −dmin·m of super-block b's eight sub-blocks into lane {@code lane}. */
+    private static void groupRowScales(MemorySegment m, long groupAt, int blocks, int b, int r, float[] scales,
+                                       float[] negMins, int lane) {
+        final float d = BlockIo.f16(m, groupAt + Q4_KInterleaved.dAt(blocks, b) + 2L * r);
+        final float dmin = BlockIo.f16(m, groupAt + Q4_KInterleaved.dminAt(blocks, b) + 2L * r);
+        for (int s = 0; s < 8; s++) {
+            final int j = 8 * b + s;
+            scales[TILE_ROWS * j + lane] = d * Q4_KInterleaved.scaleOf(m, groupAt, blocks, r, j);
+            negMins[TILE_ROWS * j + lane] = -(dmin * Q4_KInterleaved.minOf(m, groupAt, blocks, r, j));
         }
     }
 
@@ -119,13 +128,7 @@ public final class Q4_KPanels {
         final int blocks = cols / QK;
         for (int b = 0; b < blocks; b++) {
             for (int r = 0; r < TILE_ROWS; r++) {
-                final float d = BlockIo.f16(m, groupAt + Q4_KInterleaved.dAt(blocks, b) + 2L * r);
-                final float dmin = BlockIo.f16(m, groupAt + Q4_KInterleaved.dminAt(blocks, b) + 2L * r);
-                for (int s = 0; s < 8; s++) {
-                    final int j = 8 * b + s;
-                    scales[TILE_ROWS * j + r] = d * Q4_KInterleaved.scaleOf(m, groupAt, blocks, r, j);
-                    negMins[TILE_ROWS * j + r] = -(dmin * Q4_KInterleaved.minOf(m, groupAt, blocks, r, j));
-                }
+                groupRowScales(m, groupAt, blocks, b, r, scales, negMins, r);
             }
             for (int s = 0; s < 8; s++) {
                 final int j = 8 * b + s;
