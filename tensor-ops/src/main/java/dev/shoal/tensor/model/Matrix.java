@@ -6,6 +6,7 @@ import dev.shoal.tensor.quant.ActivationType;
 import dev.shoal.tensor.quant.GgmlType;
 import dev.shoal.tensor.quant.GroupWarmUp;
 import dev.shoal.tensor.quant.Int16Panels;
+import dev.shoal.tensor.quant.PanelScratch;
 import dev.shoal.tensor.quant.Q4_0Panels;
 import dev.shoal.tensor.quant.Q4_KPanels;
 import dev.shoal.tensor.quant.RowGroups;
@@ -371,18 +372,20 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final int c = cols;
         final int blocks = c / 32;
         final boolean k4 = kernel.type() == GgmlType.Q4_K;
-        final short[] xi = shorts(PANEL_SHORTS, Int16Panels.panelShorts(n, c));
-        final float[] dx = scratch(PANEL_SCALES, Int16Panels.panelScales(n, c));
+        final PanelScratch w = PANELS16.get();
+        w.fit(n, c);
+        final short[] xi = w.inputs;
+        final float[] dx = w.inputScales;
         final int panelCount = Int16Panels.layInputs(a, n, c, xi, dx);
-        final float[] xSums = k4 ? scratch(PANEL_SUMS, Int16Panels.panelScales(n, c)) : null;
+        final float[] xSums = w.inputSums;
         if (k4) {
             Q4_KPanels.layInputSums(a, n, c, xSums);
         }
-        final int[] tile = ints(INT_TILE, Int16Panels.tileInts(c));
-        final float[] scales = scratch(INT_TILE_SCALES, Int16Panels.TILE_ROWS * blocks);
-        final float[] negMins = k4 ? scratch(INT_TILE_MINS, Int16Panels.TILE_ROWS * blocks) : null;
-        final int[] sums = ints(INT_SUMS, 64);
-        final float[] acc = PANEL_OUT.get();
+        final int[] tile = w.tile;
+        final float[] scales = w.tileScales;
+        final float[] negMins = w.tileMins;
+        final int[] sums = w.blockSums;
+        final float[] acc = w.results;
         final int g = RowGroups.ROWS;
         for (int t0 = r0; t0 < r1; t0 += Int16Panels.TILE_ROWS) {
             final int rows = Math.min(Int16Panels.TILE_ROWS, r1 - t0);
@@ -452,35 +455,8 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     private static final ThreadLocal<float[]> PANEL_OUT =
             ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
 
-    /**
-     * This thread's scratch for {@link #multiplyPanels16}: input panels, their scales and (Q4_K) sub-block sums, the
-     * weight tile with its scales and (Q4_K) mins, and the 64 block sums of a {@code panel4} call.
-     */
-    private static final ThreadLocal<short[]> PANEL_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
-    private static final ThreadLocal<float[]> PANEL_SCALES = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<int[]> INT_TILE = ThreadLocal.withInitial(() -> new int[0]);
-    private static final ThreadLocal<float[]> INT_TILE_SCALES = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> INT_TILE_MINS = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> PANEL_SUMS = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<int[]> INT_SUMS = ThreadLocal.withInitial(() -> new int[0]);
-
-    private static short[] shorts(ThreadLocal<short[]> buffer, int n) {
-        short[] s = buffer.get();
-        if (s.length < n) {
-            s = new short[n];
-            buffer.set(s);
-        }
-        return s;
-    }
-
-    private static int[] ints(ThreadLocal<int[]> buffer, int n) {
-        int[] s = buffer.get();
-        if (s.length < n) {
-            s = new int[n];
-            buffer.set(s);
-        }
-        return s;
-    }
+    /** This thread's working arrays for {@link #multiplyPanels16}. */
+    private static final ThreadLocal<PanelScratch> PANELS16 = ThreadLocal.withInitial(PanelScratch::new);
 
     /** This thread's buffer in {@code buffer}, grown to at least {@code n} floats (once per size, not per call). */
     private static float[] scratch(ThreadLocal<float[]> buffer, int n) {

@@ -419,7 +419,7 @@ public final class SliceModel implements StepModel {
         private int count;
         /**
          * Whether prefill may take the 16-bit integer panels ({@link Matrix#prefillsInIntegers}): on one thread only.
-         * On the anchor machine's two vCPUs one thread of them prefills 20-25 % faster than the float panels, but two
+         * On the anchor machine's two vCPUs one thread of them prefills 5-40 % faster than the float panels, but two
          * threads of them 2-5 % slower than two of float (one of each side by side was no faster either): the two
          * vCPUs seem to share one 16-bit multiplier, while the float FMAs scale.
          */

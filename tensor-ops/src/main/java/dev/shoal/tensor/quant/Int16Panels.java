@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Two threads of it on the anchor machine's two vCPUs gained nothing over two of float panels (see
  * {@code SliceModel.MatmulTask}).
  *
- * <p>Shapes (all arrays are the caller's scratch, reused across calls):
+ * <p>Shapes (all arrays are the caller's scratch, reused across calls: {@link PanelScratch}):
  * <ul>
  *   <li><b>weight tile</b> {@code int[]}: eight rows side by side. For block b (32 columns; a Q4_K sub-block) and
  *       pair p = 0..15 (columns 2p and 2p+1 of the block) the ints {@code tile[(16b + p)·8 + lane]}, lane = row in
@@ -61,21 +61,7 @@ public final class Int16Panels {
         return Lanes.INT16;
     }
 
-    /** Shorts of input panels for {@code count} inputs of {@code cols} columns. */
-    public static int panelShorts(int count, int cols) {
-        return panels(count) * TOKENS * cols;
-    }
-
-    /** Floats of input scales for {@code count} inputs of {@code cols} columns. */
-    public static int panelScales(int count, int cols) {
-        return panels(count) * TOKENS * (cols / QK);
-    }
-
-    /** Ints of a weight tile of {@code cols} columns (its scales: one float per row and 32 columns). */
-    public static int tileInts(int cols) {
-        return TILE_ROWS * cols / 2;
-    }
-
+    /** Panels of {@link #TOKENS} inputs that {@code count} inputs fill, the last one perhaps in part. */
     public static int panels(int count) {
         return (count + TOKENS - 1) / TOKENS;
     }
@@ -167,8 +153,8 @@ public final class Int16Panels {
             b2.reinterpretAsInts().intoArray(sums, 40);
             a3.reinterpretAsInts().intoArray(sums, 48);
             b3.reinterpretAsInts().intoArray(sums, 56);
-            // a method of its own, vectors in and out through arrays: inlined here, C2 passed its node budget and
-            // boxed the accumulators
+            // the fold takes the sums through an array: written as a helper taking the eight vectors, C2 passed its
+            // inlining node budget here and boxed them
             foldBlock(sums, scales, TILE_ROWS * b + lane0, dx, (panel * blocks + b) * TOKENS, acc);
         }
     }
