@@ -32,10 +32,13 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Per sub-block the kernel sums nibble × level in 16-bit lanes as {@link Q4_0Interleaved}'s kernel does (unmasked
  * nibbles against the telescoped activation pairs of {@link QuantizedActivations#broadcastPairArray}, exact modulo
  * 2^16) and adds each row's two lanes sign-extended to 32 bits: Σq·x exactly, since each lane's true sum is at most
- * 16·15·127 &lt; 2^15 (Q4_K nibbles carry no offset, so the pair's sum, unlike Q4_0's, may not fit 16 bits). Then
- * per row and sub-block {@code acc = fma(scale·Σq·x, d·dx, acc)} (the product is below 2^24, exact in a float); and
- * after all sub-blocks, in a pass of its own ({@link #mins}), per super-block {@code summ = Σ min·Σx} in an int and
- * {@code acc = fma(summ, dmin·(−dx), acc)}. {@link #dotRow} and {@link #dotPlainRow} repeat this exactly.
+ * 16·15·127 &lt; 2^15 (Q4_K nibbles carry no offset, so the pair's sum, unlike Q4_0's, may not fit 16 bits). Those
+ * sums go to a per-thread int array, and a second pass ({@link #superBlocks}) takes each super-block as llama.cpp's
+ * Q4_K kernels do: {@code sumi = Σ scale·Σq·x}, {@code summ = Σ min·Σx} in ints, then
+ * {@code acc = fma(sumi, d·dx, acc)} and {@code acc = fma(summ, dmin·(−dx), acc)}. Scales, mins and d thus cost
+ * once per super-block's pass rather than in the nibble loop (session 28: the nibble loop 230 → 153 instructions
+ * per sub-block of two groups, the second pass 210 per super-block of one; decode +10 % on one core).
+ * {@link #dotRow} and {@link #dotPlainRow} repeat this exactly.
  */
 public final class Q4_KInterleaved implements RowGroups {
 
@@ -127,7 +130,7 @@ public final class Q4_KInterleaved implements RowGroups {
      * repacked data at {@code base}; {@code a} is Q8_K activations with their broadcast pairs
      * ({@link QuantizedActivations#hasBroadcastPairs}). As in {@link Q4_0Interleaved#dotGroups}, group g0+i goes with
      * g0+h+i (h half the groups) through {@link #groupPair}, two memory streams; an odd last group alone through
-     * {@link #group}. Each group's mins follow in {@link #mins}.
+     * {@link #group}. Each group's sub-block sums then go through {@link #superBlocks}.
      */
     @Override
     public void dotGroups(MemorySegment m, long base, QuantizedActivations a, int row, int cols, int g0, int g1,
@@ -140,48 +143,52 @@ public final class Q4_KInterleaved implements RowGroups {
         final int bo = row * a.blocksPerRow();
         final int xsBase = a.broadcastPairOffset(row);
         final long groupBytes = (long) ROWS * blocks * BLOCK;
+        final int sums = 64 * blocks;
+        final int[] qx = subBlockSums(2 * sums);
         final int half = (g1 - g0) / 2;
         for (int i = 0; i < half; i++) {
             final long atA = base + (g0 + i) * groupBytes;
             final long atB = base + (g0 + half + i) * groupBytes;
-            groupPair(m, atA, atB, xs, xsBase, dx, bo, blocks, out, outOff + ROWS * i,
-                    outOff + ROWS * (half + i));
-            mins(m, atA, sub, dx, bo, blocks, out, outOff + ROWS * i);
-            mins(m, atB, sub, dx, bo, blocks, out, outOff + ROWS * (half + i));
+            groupPair(m, atA, atB, xs, xsBase, blocks, qx, sums);
+            superBlocks(m, atA, qx, 0, sub, dx, bo, blocks, out, outOff + ROWS * i);
+            superBlocks(m, atB, qx, sums, sub, dx, bo, blocks, out, outOff + ROWS * (half + i));
         }
         if (2 * half < g1 - g0) {
             final long at = base + (g1 - 1) * groupBytes;
-            group(m, at, xs, xsBase, dx, bo, blocks, out, outOff + ROWS * (g1 - 1 - g0));
-            mins(m, at, sub, dx, bo, blocks, out, outOff + ROWS * (g1 - 1 - g0));
+            group(m, at, xs, xsBase, blocks, qx);
+            superBlocks(m, at, qx, 0, sub, dx, bo, blocks, out, outOff + ROWS * (g1 - 1 - g0));
         }
     }
 
+    /** This thread's array for {@link #group}'s sums, at least {@code n} ints (grown, never per call). */
+    private static int[] subBlockSums(int n) {
+        int[] s = SUB_BLOCK_SUMS.get();
+        if (s.length < n) {
+            s = new int[n];
+            SUB_BLOCK_SUMS.set(s);
+        }
+        return s;
+    }
+
+    private static final ThreadLocal<int[]> SUB_BLOCK_SUMS = ThreadLocal.withInitial(() -> new int[2 * 64 * 32]);
+
     /**
-     * The scales' part of one group into {@code out[o..o+8)}: one loop over the sub-blocks j, each as a
-     * {@link Q4_0Interleaved} block (its four parts written out, the activation pairs broadcast from one int each),
-     * the two lanes of a row sign-extended and summed, times the scale, {@code acc = fma(scale·Σq·x, d·dx, acc)}.
-     * d·dx is made again for every sub-block (six operations) rather than once per super-block: kept from one
-     * sub-block to the next it would be a vector carried round the loop, which C2 left boxed in some JVMs (session 22),
-     * or the loop would have a branch, and then C2 checked every segment access in it.
+     * The integer part of one group: {@code qx[8j + r] = Σq·x} of row r's sub-block j, one loop over the sub-blocks,
+     * each as a {@link Q4_0Interleaved} block (its four parts written out, the activation pairs broadcast from one
+     * int each), the two 16-bit lanes of a row sign-extended and summed. Scales, mins and d wait for
+     * {@link #superBlocks}, so the loop is the nibble arithmetic alone, as {@link Q4_0Interleaved}'s is.
      *
      * <p>The {@code Objects.checkIndex} calls between the parts never fail and cost three instructions each; they are
      * there for C2's scheduler, which orders instructions within a basic block by latency alone and, given the whole
-     * loop body as one block, loaded all sixteen activation broadcasts first and spilled them (the loop ran at 287
+     * loop body as one block, loaded all sixteen activation broadcasts first and spilled them (session 25: 287
      * instructions per sub-block pair, about 40 of them stack moves; with the checks 220 and none).
      * {@link Q4_0Interleaved}'s kernel gets the same split from segment checks C2 leaves in its loop.
      */
-    private static void group(MemorySegment m, long at0, int[] xs, int xsBase, float[] dx, int bo, int blocks,
-                              float[] out, int o) {
-        FloatVector.zero(F8).intoArray(out, o);
-        final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
+    private static void group(MemorySegment m, long at0, int[] xs, int xsBase, int blocks, int[] qx) {
         final int nib = nibbleShift;
-        final long scales = scaleAt(blocks, 0);
-        final long dOff = dAt(blocks, 0);
         for (int j = 0; j < 8 * blocks; j++) {
             final long sb = at0 + 128L * j;
             final int xb = xsBase + 16 * j;
-            final int b = j >>> 3;
-            final float x = dx[bo + b];
             final ShortVector v0 = ShortVector.fromMemorySegment(S16, m, sb, LE);
             final ShortVector v04 = v0.lanewise(VectorOperators.LSHR, nib);
             final ShortVector v08 = v04.lanewise(VectorOperators.LSHR, nib);
@@ -217,43 +224,26 @@ public final class Q4_KInterleaved implements RowGroups {
                     .add(v38.mul(IntVector.broadcast(I8, xs[xb + 14]).reinterpretAsShorts()))
                     .add(v38.lanewise(VectorOperators.LSHR, nib)
                             .mul(IntVector.broadcast(I8, xs[xb + 15]).reinterpretAsShorts())));
-            final ShortVector sumA3 = s3;
-            final IntVector pairA = sumA3.reinterpretAsInts();
-            final IntVector qxA = pairA.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pairA.lanewise(VectorOperators.ASHR, 16));
-            final FloatVector dA = ((IntVector) ShortVector.fromMemorySegment(S8, m, at0 + dOff + 16L * b, LE)
-                    .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
-            ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).and(63).mul(qxA)
-                    .convertShape(VectorOperators.I2F, F8, 0)).fma(dA, FloatVector.fromArray(F8, out, o))
-                    .intoArray(out, o);
+            final IntVector pair = s3.reinterpretAsInts();
+            pair.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pair.lanewise(VectorOperators.ASHR, 16)).intoArray(qx, 8 * j);
         }
     }
 
     /**
-     * Two groups at once, {@code atA0} into {@code out[oA..oA+8)} and {@code atB0} into {@code out[oB..oB+8)}: each
+     * Two groups at once, {@code atA0}'s sums into {@code qx[0..)} and {@code atB0}'s into {@code qx[sumsB..)}: each
      * broadcast activation pair meets both groups' weights, and the two groups are two independent memory streams,
      * which is what lets one core read at its bandwidth (see {@link Q4_0Interleaved}'s {@code groupPair}). Otherwise
      * {@link #group}'s arithmetic, operation for operation, for each group, written out twice (a helper returning a
-     * vector, compiled on its own, would box it). With the mins in it too, this method was too large for C1 ("out of
-     * virtual registers in linear scan"): it then stayed C1 code with every vector operation a call, never reaching
-     * C2 — hence {@link #mins}.
+     * vector, compiled on its own, would box it).
      */
-    private static void groupPair(MemorySegment m, long atA0, long atB0, int[] xs, int xsBase, float[] dx, int bo,
-                                  int blocks, float[] out, int oA, int oB) {
-        FloatVector.zero(F8).intoArray(out, oA);
-        FloatVector.zero(F8).intoArray(out, oB);
-        final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
+    private static void groupPair(MemorySegment m, long atA0, long atB0, int[] xs, int xsBase, int blocks, int[] qx,
+                                  int sumsB) {
         final int nib = nibbleShift;
-        final long scales = scaleAt(blocks, 0);
-        final long dOff = dAt(blocks, 0);
         for (int j = 0; j < 8 * blocks; j++) {
             final long sA = atA0 + 128L * j;
             final long sB = atB0 + 128L * j;
             final int xb = xsBase + 16 * j;
-            final int b = j >>> 3;
-            final float x = dx[bo + b];
             final ShortVector x00 = IntVector.broadcast(I8, xs[xb]).reinterpretAsShorts();
             final ShortVector x01 = IntVector.broadcast(I8, xs[xb + 1]).reinterpretAsShorts();
             final ShortVector x02 = IntVector.broadcast(I8, xs[xb + 2]).reinterpretAsShorts();
@@ -314,95 +304,91 @@ public final class Q4_KInterleaved implements RowGroups {
             final ShortVector sumB3 = sumB2.add(b3.mul(x30).add(b34.mul(x31)).add(b38.mul(x32))
                     .add(b38.lanewise(VectorOperators.LSHR, nib).mul(x33)));
             final IntVector pairA = sumA3.reinterpretAsInts();
-            final IntVector qxA = pairA.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pairA.lanewise(VectorOperators.ASHR, 16));
-            final FloatVector dA = ((IntVector) ShortVector.fromMemorySegment(S8, m, atA0 + dOff + 16L * b, LE)
-                    .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
-            ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, m, atA0 + scales + 8L * j, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).and(63).mul(qxA)
-                    .convertShape(VectorOperators.I2F, F8, 0)).fma(dA, FloatVector.fromArray(F8, out, oA))
-                    .intoArray(out, oA);
-
+            pairA.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairA.lanewise(VectorOperators.ASHR, 16)).intoArray(qx, 8 * j);
             final IntVector pairB = sumB3.reinterpretAsInts();
-            final IntVector qxB = pairB.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(pairB.lanewise(VectorOperators.ASHR, 16));
-            final FloatVector dB = ((IntVector) ShortVector.fromMemorySegment(S8, m, atB0 + dOff + 16L * b, LE)
-                    .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
-            ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, m, atB0 + scales + 8L * j, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).and(63).mul(qxB)
-                    .convertShape(VectorOperators.I2F, F8, 0)).fma(dB, FloatVector.fromArray(F8, out, oB))
-                    .intoArray(out, oB);
+            pairB.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(pairB.lanewise(VectorOperators.ASHR, 16)).intoArray(qx, sumsB + 8 * j);
         }
     }
 
     /**
-     * The mins' part of one group, added to what {@link #group} or {@link #groupPair} left in {@code out[o..o+8)}:
-     * per super-block {@code summ = Σ min·Σx} in ints (its eight sub-blocks written out, so nothing is carried round
-     * a loop) and {@code acc = fma(summ, dmin·(−dx), acc)}. A pass of its own over the 128 bytes of scales, mins and
-     * dmin per super-block that the kernel has just read (from cache); about 140 instructions per super-block against
-     * the kernel's 880.
+     * One group's result into {@code out[o..o+8)} from its sub-block sums {@code qx[q0 + 8j + r]}: per super-block
+     * b, as llama.cpp's Q4_K kernels do, {@code sumi = Σ scale·Σq·x} and {@code summ = Σ min·Σx} over its eight
+     * sub-blocks in ints (exact: at most 8·63·32·15·127 and 8·63·32·128, below 2^31), then
+     * {@code acc = fma(sumi, d·dx, acc)} and {@code acc = fma(summ, dmin·(−dx), acc)}. The eight sub-blocks are
+     * written out and summed as a tree, so nothing is carried round the loop but {@code out}; the loop runs over the
+     * sub-block index in steps of eight, every address linear in it, so that C2 checks the segment accesses once per
+     * call rather than at each (over a super-block index it checked each: four times the instructions).
      */
-    private static void mins(MemorySegment m, long at0, int[] sub, float[] dx, int bo, int blocks, float[] out,
-                             int o) {
+    private static void superBlocks(MemorySegment m, long at0, int[] qx, int q0, int[] sub, float[] dx, int bo,
+                                    int blocks, float[] out, int o) {
+        FloatVector.zero(F8).intoArray(out, o);
         final FloatVector f16Bias = FloatVector.broadcast(F8, 0x1p112f);
         final long scales = scaleAt(blocks, 0);
         final long minLows = minLowAt(blocks, 0, 0);
+        final long ds = dAt(blocks, 0);
         final long dmins = dminAt(blocks, 0);
-        // a loop over the sub-block index in steps of eight, every address linear in it, so that C2 checks the
-        // segment accesses once per call rather than at each (as it did over a super-block index: four times the
-        // instructions)
         for (int j0 = 0; j0 < 8 * blocks; j0 += 8) {
             final int ss = 8 * bo + j0;
+            final int q = q0 + 8 * j0;
+            final IntVector sb0 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb1 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 8, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb2 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 16, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb3 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 24, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb4 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 32, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb5 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 40, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb6 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 48, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sb7 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 56, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+            final IntVector sumi = sb0.and(63).mul(IntVector.fromArray(I8, qx, q))
+                    .add(sb1.and(63).mul(IntVector.fromArray(I8, qx, q + 8)))
+                    .add(sb2.and(63).mul(IntVector.fromArray(I8, qx, q + 16))
+                            .add(sb3.and(63).mul(IntVector.fromArray(I8, qx, q + 24))))
+                    .add(sb4.and(63).mul(IntVector.fromArray(I8, qx, q + 32))
+                            .add(sb5.and(63).mul(IntVector.fromArray(I8, qx, q + 40)))
+                            .add(sb6.and(63).mul(IntVector.fromArray(I8, qx, q + 48))
+                                    .add(sb7.and(63).mul(IntVector.fromArray(I8, qx, q + 56)))));
             final IntVector low0 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-            final IntVector min0 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low0.and(15));
-            final IntVector min1 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 8, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low0.lanewise(VectorOperators.LSHR, 4));
             final IntVector low1 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0 + 8, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-            final IntVector min2 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 16, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low1.and(15));
-            final IntVector min3 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 24, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low1.lanewise(VectorOperators.LSHR, 4));
             final IntVector low2 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0 + 16, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-            final IntVector min4 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 32, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low2.and(15));
-            final IntVector min5 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 40, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low2.lanewise(VectorOperators.LSHR, 4));
             final IntVector low3 = (IntVector) ByteVector.fromMemorySegment(B8, m, at0 + minLows + 4L * j0 + 24, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
-            final IntVector min6 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 48, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low3.and(15));
-            final IntVector min7 = ((IntVector) ByteVector.fromMemorySegment(B8, m, at0 + scales + 8L * j0 + 56, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0)).lanewise(VectorOperators.LSHR, 6)
-                    .lanewise(VectorOperators.LSHL, 4).or(low3.lanewise(VectorOperators.LSHR, 4));
-            // the super-block's eight sub-block sums sit in QuantizedActivations.subBlockSlot order:
-            // sub-block s at 2(s & 3) + s/4
-            final IntVector summ = min0.mul(sub[ss])
-                    .add(min1.mul(sub[ss + 2]))
-                    .add(min2.mul(sub[ss + 4]))
-                    .add(min3.mul(sub[ss + 6]))
-                    .add(min4.mul(sub[ss + 1]))
-                    .add(min5.mul(sub[ss + 3]))
-                    .add(min6.mul(sub[ss + 5]))
-                    .add(min7.mul(sub[ss + 7]));
+            // a min is the scale byte's top two bits above four from the shared byte: (sb >>> 6) << 4 is
+            // (sb >>> 2) & 0x30; the super-block's eight sub-block sums sit in QuantizedActivations.subBlockSlot
+            // order, sub-block s at 2(s & 3) + s/4
+            final IntVector summ = sb0.lanewise(VectorOperators.LSHR, 2).and(0x30).or(low0.and(15)).mul(sub[ss])
+                    .add(sb1.lanewise(VectorOperators.LSHR, 2).and(0x30).or(low0.lanewise(VectorOperators.LSHR, 4))
+                            .mul(sub[ss + 2]))
+                    .add(sb2.lanewise(VectorOperators.LSHR, 2).and(0x30).or(low1.and(15)).mul(sub[ss + 4])
+                            .add(sb3.lanewise(VectorOperators.LSHR, 2).and(0x30)
+                                    .or(low1.lanewise(VectorOperators.LSHR, 4)).mul(sub[ss + 6])))
+                    .add(sb4.lanewise(VectorOperators.LSHR, 2).and(0x30).or(low2.and(15)).mul(sub[ss + 1])
+                            .add(sb5.lanewise(VectorOperators.LSHR, 2).and(0x30)
+                                    .or(low2.lanewise(VectorOperators.LSHR, 4)).mul(sub[ss + 3]))
+                            .add(sb6.lanewise(VectorOperators.LSHR, 2).and(0x30).or(low3.and(15)).mul(sub[ss + 5])
+                                    .add(sb7.lanewise(VectorOperators.LSHR, 2).and(0x30)
+                                            .or(low3.lanewise(VectorOperators.LSHR, 4)).mul(sub[ss + 7]))));
+            final float x = dx[bo + (j0 >>> 3)];
+            final FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S8, m, at0 + ds + 2L * j0, LE)
+                    .convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(x);
             final FloatVector dm = ((IntVector) ShortVector.fromMemorySegment(S8, m, at0 + dmins + 2L * j0, LE)
                     .convertShape(VectorOperators.S2I, I8, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias)
-                    .mul(-dx[bo + (j0 >>> 3)]);
-            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dm, FloatVector.fromArray(F8, out, o))
-                    .intoArray(out, o);
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(f16Bias).mul(-x);
+            ((FloatVector) summ.convertShape(VectorOperators.I2F, F8, 0)).fma(dm,
+                    ((FloatVector) sumi.convertShape(VectorOperators.I2F, F8, 0))
+                            .fma(d, FloatVector.fromArray(F8, out, o))).intoArray(out, o);
         }
     }
 
@@ -413,19 +399,19 @@ public final class Q4_KInterleaved implements RowGroups {
         final int xo = a.offset(row);
         final int blocks = cols / QK;
         float acc = 0f;
-        for (int j = 0; j < 8 * blocks; j++) {
-            int qx = 0;
-            for (int e = 0; e < 32; e++) {
-                qx += nibbleAt(m, groupAt + 128L * j, r, e) * (int) x[xo + 32 * j + e];
-            }
-            final float dd = BlockIo.f16(m, groupAt + dAt(blocks, j >>> 3) + 2L * r) * a.scale(row, j >>> 3);
-            acc = Math.fma((float) (scaleOf(m, groupAt, blocks, r, j) * qx), dd, acc);
-        }
         for (int b = 0; b < blocks; b++) {
+            int sumi = 0;
             int summ = 0;
             for (int s = 0; s < 8; s++) {
-                summ += minOf(m, groupAt, blocks, r, 8 * b + s) * subBlockSum(a, row, b, s);
+                final int j = 8 * b + s;
+                int qx = 0;
+                for (int e = 0; e < 32; e++) {
+                    qx += nibbleAt(m, groupAt + 128L * j, r, e) * (int) x[xo + 32 * j + e];
+                }
+                sumi += scaleOf(m, groupAt, blocks, r, j) * qx;
+                summ += minOf(m, groupAt, blocks, r, j) * subBlockSum(a, row, b, s);
             }
+            acc = Math.fma((float) sumi, BlockIo.f16(m, groupAt + dAt(blocks, b) + 2L * r) * a.scale(row, b), acc);
             acc = Math.fma((float) summ, BlockIo.f16(m, groupAt + dminAt(blocks, b) + 2L * r) * -a.scale(row, b),
                     acc);
         }
@@ -442,24 +428,18 @@ public final class Q4_KInterleaved implements RowGroups {
             final long at = rowAt + (long) BLOCK * b;
             final long low = KScales.low(m, at + SCALES);
             final int high = KScales.high(m, at + SCALES);
-            final float dd = BlockIo.f16(m, at) * a.scale(row, b);
+            int sumi = 0;
+            int summ = 0;
             for (int s = 0; s < 8; s++) {
                 int qx = 0;
                 for (int e = 0; e < 32; e++) {
                     final int q = (BlockIo.u8(m, at + QS + 32L * (s >> 1) + e) >>> (4 * (s & 1))) & 0xF;
                     qx += q * (int) x[xo + QK * b + 32 * s + e];
                 }
-                acc = Math.fma((float) (KScales.scale(low, high, s) * qx), dd, acc);
-            }
-        }
-        for (int b = 0; b < cols / QK; b++) {
-            final long at = rowAt + (long) BLOCK * b;
-            final long low = KScales.low(m, at + SCALES);
-            final int high = KScales.high(m, at + SCALES);
-            int summ = 0;
-            for (int s = 0; s < 8; s++) {
+                sumi += KScales.scale(low, high, s) * qx;
                 summ += KScales.min(low, high, s) * subBlockSum(a, row, b, s);
             }
+            acc = Math.fma((float) sumi, BlockIo.f16(m, at) * a.scale(row, b), acc);
             acc = Math.fma((float) summ, BlockIo.f16(m, at + 2) * -a.scale(row, b), acc);
         }
         return acc;
