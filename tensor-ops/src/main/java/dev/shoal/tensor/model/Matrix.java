@@ -314,6 +314,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final float[] xt = panels ? scratch(PANEL_SCRATCH, padded * c) : null;
         final int panelCount = panels ? Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt) : 0;
         final float[] tmp = panels ? PANEL_OUT.get() : null;
+        final float[] quad = panels ? scratch(PANEL_QUAD, 4 * c) : null;
         for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
             final int rows = Math.min(TILE_ROWS, r1 - t0);
             for (int i = 0; i < rows; i++) {
@@ -332,9 +333,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             int i = 0;
             for (; i + 4 <= rows; i += 4) {
                 if (panels) {
+                    Ops.interleave4(tile, i * c, c, c, quad);
                     for (int j = 0; j < panelCount; j++) {
                         final int first = j * Ops.PANEL_TOKENS;
-                        Ops.panel4x2(tile, i * c, c, xt, first * c, c, out, t0 + i, outStride, first,
+                        Ops.panel4x2(quad, xt, first * c, c, out, t0 + i, outStride, first,
                                 Math.min(Ops.PANEL_TOKENS, n - first), tmp);
                     }
                     continue;
@@ -452,6 +454,8 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
     /** This thread's inputs laid out in panels ({@link Ops#transposeInputs}). */
     private static final ThreadLocal<float[]> PANEL_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** This thread's four tile rows interleaved for {@link Ops#panel4x2}. */
+    private static final ThreadLocal<float[]> PANEL_QUAD = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PANEL_OUT =
             ThreadLocal.withInitial(() -> new float[Ops.PANEL_ROWS * Ops.PANEL_TOKENS]);
 

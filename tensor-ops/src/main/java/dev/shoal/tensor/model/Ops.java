@@ -4,6 +4,7 @@ import dev.shoal.tensor.quant.QuantKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The small vector operations of the forward pass. None allocates. */
@@ -112,21 +113,68 @@ final class Ops {
     }
 
     /**
-     * Four decoded weight rows against one panel of {@link #PANEL_TOKENS} inputs laid out by
-     * {@link #transposeInputs}, as an outer product per column: column k loads two input vectors (16 tokens on
-     * AVX2) and broadcasts four weights, for eight FMAs into eight accumulators (row r, token half h). Where
-     * {@link #dot4x2} loads six vectors per eight FMAs, all from L2 once four rows and two inputs outgrow L1, this
-     * reads 64 bytes of inputs and 16 of weights per eight FMAs, as sequential streams, and needs no horizontal
-     * sums ({@code TileSpeedCheck} on Zen 3, 12 rows: 38-48 → 58-68 GFLOP/s). Six rows (twelve accumulators and
-     * six broadcasts, which C2 hoists to the top of the body) spill on AVX2's 16 registers and ran at 43.
-     * Results go to {@code out[(token0 + t) * outStride + outOff + r]} for the panel's first {@code valid} tokens,
-     * through {@code tmp} (at least {@code PANEL_ROWS * PANEL_TOKENS} floats).
+     * {@code w4[4k + r] = w[wOff + r·wStride + k]} for rows r &lt; 4 and columns k &lt; n: four decoded rows as the
+     * one interleaved stream {@link #panel4x2} reads.
      */
-    static void panel4x2(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out, int outOff,
-                         int outStride, int token0, int valid, float[] tmp) {
+    static void interleave4(float[] w, int wOff, int wStride, int n, float[] w4) {
         final int w1 = wOff + wStride;
         final int w2 = w1 + wStride;
         final int w3 = w2 + wStride;
+        int k = 0;
+        if (S.length() == 8) {
+            // eight columns of the four rows at a time: rows a, b zipped to a0 b0 a1 b1 …, c, d likewise, then
+            // the pairs zipped to a0 b0 c0 d0 a1 b1 c1 d1 … (two-vector rearranges; a scalar loop cost 15 % of
+            // the panels' time)
+            for (int upper = n & ~7; k < upper; k += 8) {
+                final FloatVector a = FloatVector.fromArray(S, w, wOff + k);
+                final FloatVector b = FloatVector.fromArray(S, w, w1 + k);
+                final FloatVector c = FloatVector.fromArray(S, w, w2 + k);
+                final FloatVector d = FloatVector.fromArray(S, w, w3 + k);
+                final FloatVector abLo = a.rearrange(ZIP_LO, b);
+                final FloatVector abHi = a.rearrange(ZIP_HI, b);
+                final FloatVector cdLo = c.rearrange(ZIP_LO, d);
+                final FloatVector cdHi = c.rearrange(ZIP_HI, d);
+                abLo.rearrange(PAIRS_LO, cdLo).intoArray(w4, 4 * k);
+                abLo.rearrange(PAIRS_HI, cdLo).intoArray(w4, 4 * k + 8);
+                abHi.rearrange(PAIRS_LO, cdHi).intoArray(w4, 4 * k + 16);
+                abHi.rearrange(PAIRS_HI, cdHi).intoArray(w4, 4 * k + 24);
+            }
+        }
+        for (; k < n; k++) {
+            w4[4 * k] = w[wOff + k];
+            w4[4 * k + 1] = w[w1 + k];
+            w4[4 * k + 2] = w[w2 + k];
+            w4[4 * k + 3] = w[w3 + k];
+        }
+    }
+
+    // two-vector rearranges of eight lanes: index i takes lane i of this vector, i − 8 lane i of the other
+    private static final VectorShuffle<Float> ZIP_LO = eightLanes(0, -8, 1, -7, 2, -6, 3, -5);
+    private static final VectorShuffle<Float> ZIP_HI = eightLanes(4, -4, 5, -3, 6, -2, 7, -1);
+    private static final VectorShuffle<Float> PAIRS_LO = eightLanes(0, 1, -8, -7, 2, 3, -6, -5);
+    private static final VectorShuffle<Float> PAIRS_HI = eightLanes(4, 5, -4, -3, 6, 7, -2, -1);
+
+    private static VectorShuffle<Float> eightLanes(int... lanes) {
+        return S.length() == 8 ? VectorShuffle.fromValues(S, lanes) : null;
+    }
+
+    /**
+     * Four decoded weight rows, interleaved by {@link #interleave4}, against one panel of {@link #PANEL_TOKENS}
+     * inputs laid out by {@link #transposeInputs}, as an outer product per column: column k loads two input vectors
+     * (16 tokens on AVX2) and broadcasts four weights, for eight FMAs into eight accumulators (row r, token half h).
+     * Where {@link #dot4x2} loads six vectors per eight FMAs, all from L2 once four rows and two inputs outgrow L1,
+     * this reads 64 bytes of inputs and 16 of weights per eight FMAs, as sequential streams, and needs no horizontal
+     * sums ({@code TileSpeedCheck} on Zen 3, 12 rows: 38-48 → 58-68 GFLOP/s). The four weights of a column sit
+     * side by side so that their broadcasts share one address: from four rows a stride apart, the compiled loop
+     * spent 27 instructions per eight FMAs (an address per row, and a pointer moved through a vector register for
+     * want of general ones), which the core could not issue in the four cycles the FMAs take (session 28: 65 → 90
+     * GFLOP/s in a throw-away harness). Six rows (twelve accumulators and six broadcasts, which C2 hoists to the top
+     * of the body) spill on AVX2's 16 registers and ran at 43; so does a body of two columns (eight broadcasts
+     * hoisted). Results go to {@code out[(token0 + t) * outStride + outOff + r]} for the panel's first
+     * {@code valid} tokens, through {@code tmp} (at least {@code PANEL_ROWS * PANEL_TOKENS} floats).
+     */
+    static void panel4x2(float[] w4, float[] xt, int xtOff, int n, float[] out, int outOff, int outStride,
+                         int token0, int valid, float[] tmp) {
         final int l = S.length();
         final int pt = 2 * l;
         FloatVector a0 = FloatVector.zero(S);
@@ -139,18 +187,19 @@ final class Ops {
         FloatVector b3 = FloatVector.zero(S);
         for (int k = 0; k < n; k++) {
             final int at = xtOff + k * pt;
+            final int wk = 4 * k;
             final FloatVector lo = FloatVector.fromArray(S, xt, at);
             final FloatVector hi = FloatVector.fromArray(S, xt, at + l);
-            final FloatVector v0 = FloatVector.broadcast(S, w[wOff + k]);
+            final FloatVector v0 = FloatVector.broadcast(S, w4[wk]);
             a0 = lo.fma(v0, a0);
             b0 = hi.fma(v0, b0);
-            final FloatVector v1 = FloatVector.broadcast(S, w[w1 + k]);
+            final FloatVector v1 = FloatVector.broadcast(S, w4[wk + 1]);
             a1 = lo.fma(v1, a1);
             b1 = hi.fma(v1, b1);
-            final FloatVector v2 = FloatVector.broadcast(S, w[w2 + k]);
+            final FloatVector v2 = FloatVector.broadcast(S, w4[wk + 2]);
             a2 = lo.fma(v2, a2);
             b2 = hi.fma(v2, b2);
-            final FloatVector v3 = FloatVector.broadcast(S, w[w3 + k]);
+            final FloatVector v3 = FloatVector.broadcast(S, w4[wk + 3]);
             a3 = lo.fma(v3, a3);
             b3 = hi.fma(v3, b3);
         }

@@ -7,7 +7,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The prefill micro-kernels ({@link Ops#dot4x2}, {@link Ops#dot4x4}, and {@link Ops#dot4}) on every vector width
+ * The prefill micro-kernels ({@link Ops#dot4x2}, {@link Ops#dot4x4}, and {@link Ops#dot4}, and the row interleaving
+ * {@link Ops#interleave4} that feeds the panels) on every vector width
  * this JVM picks give, for each of four rows and each input, the row's dot product with the input, whatever the
  * length (vector loop and scalar tail) and wherever rows and inputs start in their arrays; nothing else in the
  * output is written. {@link MatrixBatchTest} covers the tiled path on the preferred width only, which takes 4×4
@@ -67,6 +68,28 @@ class TileKernelTest {
         Ops.dot4x2(w, 0, cols, x, 2 * cols, 3 * cols, cols, two, 8, 12);
         Ops.dot4x4(w, 0, cols, x, 0, cols, cols, four, 0, 4);
         org.junit.jupiter.api.Assertions.assertArrayEquals(two, four);
+    }
+
+    /** Four rows a stride apart come out column by column, row 0 first, in the vector part and the scalar tail. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 8, 21, 2048 + 24})
+    void interleave4ShouldLayTheFourRowsColumnByColumn(int cols) {
+        SplittableRandom rnd = new SplittableRandom(cols * 11L);
+        int wStride = cols + 3;
+        int wOff = 5;
+        float[] w = random(rnd, wOff + 4 * wStride);
+        float[] w4 = new float[4 * cols + 4];
+        java.util.Arrays.fill(w4, Float.NaN);
+        Ops.interleave4(w, wOff, wStride, cols, w4);
+        for (int k = 0; k < cols; k++) {
+            for (int r = 0; r < 4; r++) {
+                org.junit.jupiter.api.Assertions.assertEquals(w[wOff + r * wStride + k], w4[4 * k + r],
+                        "column " + k + " row " + r);
+            }
+        }
+        for (int i = 4 * cols; i < w4.length; i++) {
+            assertTrue(Float.isNaN(w4[i]), "wrote past the four rows at " + i);
+        }
     }
 
     private static float[] random(SplittableRandom rnd, int n) {

@@ -50,6 +50,7 @@ public final class TileSpeedCheck {
     }
 
     private static float[] xt;
+    private static float[] quad;
     private static final float[] TMP = new float[256];
 
     private static void run(String kernel, float[] tile, int c, float[] x, int n, float[] out, int rows) {
@@ -59,9 +60,13 @@ public final class TileSpeedCheck {
                 xt = new float[panels * Ops.PANEL_TOKENS * c];
                 Ops.transposeInputs(x, 0, c, n, c, xt);
             }
+            if (quad == null || quad.length < 4 * c) {
+                quad = new float[4 * c];
+            }
             for (int i = 0; i < rows; i += Ops.PANEL_ROWS) {
+                Ops.interleave4(tile, i * c, c, c, quad);
                 for (int j = 0; j < panels; j++) {
-                    Ops.panel4x2(tile, i * c, c, xt, j * Ops.PANEL_TOKENS * c, c, out, i, rows, j * Ops.PANEL_TOKENS,
+                    Ops.panel4x2(quad, xt, j * Ops.PANEL_TOKENS * c, c, out, i, rows, j * Ops.PANEL_TOKENS,
                             Math.min(Ops.PANEL_TOKENS, n - j * Ops.PANEL_TOKENS), TMP);
                 }
             }
