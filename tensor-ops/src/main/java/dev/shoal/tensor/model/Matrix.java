@@ -195,19 +195,22 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
     }
 
     /**
-     * As {@link #multiplyBatch(QuantizedActivations, float[], int, int, int, int)}; {@code integers} false keeps a
-     * prefill that {@link #prefillsInIntegers could take the integer panels} on the float ones.
+     * As {@link #multiplyBatch(QuantizedActivations, float[], int, int, int, int)}; {@code oneThread} says whether
+     * this call runs alone (a pool of one worker). Only then does a prefill take the 16-bit integer panels where
+     * they apply ({@link #prefillsInIntegers}) and the float panels over interleaved rows ({@link Ops#panel4x2}):
+     * both are faster on one thread of the anchor machine and slower on two at once (see {@link Ops#panel4x2Rows}),
+     * so calls that share the work keep the float panels over rows where they lie.
      */
     public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
-                              boolean integers) {
+                              boolean oneThread) {
         // Q8_1 (Q4_1/Q5_1 weights) multiplies the weights' offset m by the block's stored, f16-rounded s = d·Σq,
         // which a tile of dequantized weights times q·d cannot reproduce: those types keep the per-row dots
         if (n >= TILE_FROM_BATCH && a.type() != ActivationType.Q8_1) {
-            if (integers && prefillsInIntegers(a.type(), n)) {
+            if (oneThread && prefillsInIntegers(a.type(), n)) {
                 multiplyPanels16(a, out, outStride, n, r0, r1);
                 return;
             }
-            multiplyTiled(a, out, outStride, n, r0, r1);
+            multiplyTiled(a, out, outStride, n, r0, r1, oneThread);
             return;
         }
         final QuantKernel k = kernel;
@@ -302,7 +305,8 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * up to float rounding; the multiply-adds run as float FMAs, 8-16 per instruction, where the Vector API offers
      * no int8 dot-product instruction to do better.
      */
-    private void multiplyTiled(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1) {
+    private void multiplyTiled(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
+                               boolean interleave) {
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
@@ -314,7 +318,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
         final float[] xt = panels ? scratch(PANEL_SCRATCH, padded * c) : null;
         final int panelCount = panels ? Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt) : 0;
         final float[] tmp = panels ? PANEL_OUT.get() : null;
-        final float[] quad = panels ? scratch(PANEL_QUAD, 4 * c) : null;
+        final float[] quad = panels && interleave ? scratch(PANEL_QUAD, 4 * c) : null;
         for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
             final int rows = Math.min(TILE_ROWS, r1 - t0);
             for (int i = 0; i < rows; i++) {
@@ -332,11 +336,19 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             // four rows (32 KiB at 2048 columns: L1) meet every input before the next four
             int i = 0;
             for (; i + 4 <= rows; i += 4) {
-                if (panels) {
+                if (panels && interleave) {
                     Ops.interleave4(tile, i * c, c, c, quad);
                     for (int j = 0; j < panelCount; j++) {
                         final int first = j * Ops.PANEL_TOKENS;
                         Ops.panel4x2(quad, xt, first * c, c, out, t0 + i, outStride, first,
+                                Math.min(Ops.PANEL_TOKENS, n - first), tmp);
+                    }
+                    continue;
+                }
+                if (panels) {
+                    for (int j = 0; j < panelCount; j++) {
+                        final int first = j * Ops.PANEL_TOKENS;
+                        Ops.panel4x2Rows(tile, i * c, c, xt, first * c, c, out, t0 + i, outStride, first,
                                 Math.min(Ops.PANEL_TOKENS, n - first), tmp);
                     }
                     continue;

@@ -220,6 +220,61 @@ final class Ops {
     }
 
     /**
+     * {@link #panel4x2} on four rows read where they lie, a stride apart, for prefills that run on several threads
+     * at once: there, on the anchor machine's two vCPUs, the interleaved rows measured slower (session 28, a loop of
+     * 128-token Q8_0 prefills in one JVM on two threads, four alternating rounds: medians 40.8–53.4 tok/s against
+     * 46.1–55.7 with this kernel), though one thread of them is 15–30 % faster and two one-thread processes side by
+     * side each kept that speed.
+     */
+    static void panel4x2Rows(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out, int outOff,
+                         int outStride, int token0, int valid, float[] tmp) {
+        final int w1 = wOff + wStride;
+        final int w2 = w1 + wStride;
+        final int w3 = w2 + wStride;
+        final int l = S.length();
+        final int pt = 2 * l;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector b1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        FloatVector b3 = FloatVector.zero(S);
+        for (int k = 0; k < n; k++) {
+            final int at = xtOff + k * pt;
+            final FloatVector lo = FloatVector.fromArray(S, xt, at);
+            final FloatVector hi = FloatVector.fromArray(S, xt, at + l);
+            final FloatVector v0 = FloatVector.broadcast(S, w[wOff + k]);
+            a0 = lo.fma(v0, a0);
+            b0 = hi.fma(v0, b0);
+            final FloatVector v1 = FloatVector.broadcast(S, w[w1 + k]);
+            a1 = lo.fma(v1, a1);
+            b1 = hi.fma(v1, b1);
+            final FloatVector v2 = FloatVector.broadcast(S, w[w2 + k]);
+            a2 = lo.fma(v2, a2);
+            b2 = hi.fma(v2, b2);
+            final FloatVector v3 = FloatVector.broadcast(S, w[w3 + k]);
+            a3 = lo.fma(v3, a3);
+            b3 = hi.fma(v3, b3);
+        }
+        a0.intoArray(tmp, 0);
+        b0.intoArray(tmp, l);
+        a1.intoArray(tmp, pt);
+        b1.intoArray(tmp, pt + l);
+        a2.intoArray(tmp, 2 * pt);
+        b2.intoArray(tmp, 2 * pt + l);
+        a3.intoArray(tmp, 3 * pt);
+        b3.intoArray(tmp, 3 * pt + l);
+        for (int t = 0; t < valid; t++) {
+            final int o = (token0 + t) * outStride + outOff;
+            for (int r = 0; r < PANEL_ROWS; r++) {
+                out[o + r] = tmp[r * pt + t];
+            }
+        }
+    }
+
+    /**
      * Eight dot products: four weight rows (as {@link #dot4}) each with two inputs at {@code xOff0} and
      * {@code xOff1}; results go to {@code out[out0 + i]} and {@code out[out1 + i]}. Six loads feed eight FMAs, and
      * twelve of the sixteen AVX2 registers (of 32 with AVX-512) hold the accumulators and operands.

@@ -418,15 +418,16 @@ public final class SliceModel implements StepModel {
         private int outStride;
         private int count;
         /**
-         * Whether prefill may take the 16-bit integer panels ({@link Matrix#prefillsInIntegers}): on one thread only.
-         * On the anchor machine's two vCPUs one thread of them prefills 5-40 % faster than the float panels, but two
-         * threads of them 2-5 % slower than two of float (one of each side by side was no faster either): the two
-         * vCPUs seem to share one 16-bit multiplier, while the float FMAs scale.
+         * Whether the pool has one thread, so that prefill may take the kernels that are faster only there
+         * ({@link Matrix#multiplyBatch(QuantizedActivations, float[], int, int, int, int, boolean)}): on the anchor
+         * machine's two vCPUs one thread of the 16-bit integer panels prefills 5-40 % faster than the float panels,
+         * but two threads of them 2-5 % slower than two of float (one of each side by side was no faster either);
+         * the float panels over interleaved rows likewise.
          */
-        private final boolean integers;
+        private final boolean oneThread;
 
-        MatmulTask(boolean integers) {
-            this.integers = integers;
+        MatmulTask(boolean oneThread) {
+            this.oneThread = oneThread;
         }
 
         void set(Matrix m, QuantizedActivations in, float[] out, int outStride, int count) {
@@ -440,7 +441,7 @@ public final class SliceModel implements StepModel {
         @Override
         public void run(int u0, int u1) {
             final int grain = m.rowGrain();
-            m.multiplyBatch(in, out, outStride, count, u0 * grain, Math.min(m.rows(), u1 * grain), integers);
+            m.multiplyBatch(in, out, outStride, count, u0 * grain, Math.min(m.rows(), u1 * grain), oneThread);
         }
     }
 

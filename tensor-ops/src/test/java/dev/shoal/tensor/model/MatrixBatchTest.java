@@ -20,8 +20,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * pairs from the two halves of the range, odd counts leave one), a few inputs (a dot per row and input), many
  * inputs (decoded tiles of 16 rows, four rows and four inputs at a time on 512-bit vectors, then pairs and single
  * inputs, with leftover rows; from 12 inputs on narrower vectors, panels of inputs laid out column-major, the last
- * one part-filled at 12, 17 and 33 inputs, and for Q4_0 and Q4_K on 256-bit vectors the same panels in 16-bit integers
- * as well as in floats (one prefill thread takes the integers); Q4_1/Q5_1,
+ * one part-filled at 12, 17 and 33 inputs, each as one prefill thread takes it (rows interleaved four by four, and
+ * for Q4_0 and Q4_K on 256-bit vectors the panels in 16-bit integers) and as one of several (rows where they lie,
+ * floats); Q4_1/Q5_1,
  * whose Q8_1 activations carry a rounded block sum, stay on per-row dots), over row
  * ranges that start and end anywhere, and with float32 and quantized activations; and the same for Q4_0 and Q4_K repacked
  * eight rows at a time ({@link Matrix#interleave}), whose rows must also not depend on where a range was cut. Every output must match the
@@ -56,17 +57,17 @@ class MatrixBatchTest {
             float[] x = gaussian(rnd, n * cols);
             QuantizedActivations a = new QuantizedActivations(at, n, cols);
             a.quantize(x, cols, n, cols);
-            // prefills that can take the 16-bit integer panels (Q4_0, Q4_K on AVX2) run the float panels too
-            boolean[] integerChoices = m.prefillsInIntegers(at, n) ? new boolean[] {true, false} : new boolean[] {true};
-            for (boolean integers : integerChoices) {
+            // as one thread runs it (the 16-bit integer panels where they apply, float panels over interleaved
+            // rows) and as a thread among several (float panels over the rows where they lie)
+            for (boolean oneThread : new boolean[] {true, false}) {
                 for (int[] range : new int[][] {{0, ROWS}, {3, 30}, {5, 6}, {0, 16}}) {
                     float[] out = new float[n * ROWS];
                     java.util.Arrays.fill(out, Float.NaN);
-                    m.multiplyBatch(a, out, ROWS, n, range[0], range[1], integers);
+                    m.multiplyBatch(a, out, ROWS, n, range[0], range[1], oneThread);
                     for (int b = 0; b < n; b++) {
                         for (int r = 0; r < ROWS; r++) {
                             float got = out[b * ROWS + r];
-                            String at2 = type + (integers ? "" : " (float panels)") + " n=" + n + " rows " + range[0]
+                            String at2 = type + (oneThread ? "" : " (as one of several threads)") + " n=" + n + " rows " + range[0]
                                     + ".." + range[1] + " input " + b + " row " + r;
                             if (r < range[0] || r >= range[1]) {
                                 assertTrue(Float.isNaN(got), at2 + ": outside the range, written " + got);
