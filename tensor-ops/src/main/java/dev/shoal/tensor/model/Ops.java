@@ -211,6 +211,12 @@ final class Ops {
         b2.intoArray(tmp, 2 * pt + l);
         a3.intoArray(tmp, 3 * pt);
         b3.intoArray(tmp, 3 * pt + l);
+        panelResults(tmp, pt, out, outOff, outStride, token0, valid);
+    }
+
+    /** A panel's results from {@code tmp} (row r's token t at {@code r·pt + t}) to their places in {@code out}. */
+    private static void panelResults(float[] tmp, int pt, float[] out, int outOff, int outStride, int token0,
+                                     int valid) {
         for (int t = 0; t < valid; t++) {
             final int o = (token0 + t) * outStride + outOff;
             for (int r = 0; r < PANEL_ROWS; r++) {
@@ -226,8 +232,8 @@ final class Ops {
      * 46.1–55.7 with this kernel), though one thread of them is 15–30 % faster and two one-thread processes side by
      * side each kept that speed.
      */
-    static void panel4x2Rows(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out, int outOff,
-                         int outStride, int token0, int valid, float[] tmp) {
+    static void panel4x2Rows(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out,
+                             int outOff, int outStride, int token0, int valid, float[] tmp) {
         final int w1 = wOff + wStride;
         final int w2 = w1 + wStride;
         final int w3 = w2 + wStride;
@@ -266,12 +272,7 @@ final class Ops {
         b2.intoArray(tmp, 2 * pt + l);
         a3.intoArray(tmp, 3 * pt);
         b3.intoArray(tmp, 3 * pt + l);
-        for (int t = 0; t < valid; t++) {
-            final int o = (token0 + t) * outStride + outOff;
-            for (int r = 0; r < PANEL_ROWS; r++) {
-                out[o + r] = tmp[r * pt + t];
-            }
-        }
+        panelResults(tmp, pt, out, outOff, outStride, token0, valid);
     }
 
     /**
