@@ -229,8 +229,9 @@ final class Ops {
      * {@link #panel4x2} on four rows read where they lie, a stride apart, for prefills that run on several threads
      * at once: there, on the anchor machine's two vCPUs, the interleaved rows measured slower (session 28, a loop of
      * 128-token Q8_0 prefills in one JVM on two threads, four alternating rounds: medians 40.8–53.4 tok/s against
-     * 46.1–55.7 with this kernel), though one thread of them is 15–30 % faster and two one-thread processes side by
-     * side each kept that speed.
+     * 46.1–55.7 with this kernel), though one thread of them is 15–35 % faster and two one-thread processes side by
+     * side each kept that speed. Written out again rather than one method taking a column and a row step: with the
+     * row step a variable, each broadcast needs its own address again, the very cost {@link #panel4x2} avoids.
      */
     static void panel4x2Rows(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out,
                              int outOff, int outStride, int token0, int valid, float[] tmp) {

@@ -50,6 +50,11 @@ public final class Q4_KInterleaved implements RowGroups {
     private static final int QS = 16;
     /** 4; not final on purpose, as in {@link Q4_0Interleaved}: C2 keeps a field's shift count in a register. */
     private static int nibbleShift = 4;
+    /**
+     * This thread's sub-block sums of a group pair for {@link #superBlocks}: {@code 64·B} ints per group of B
+     * super-blocks per row, sized at first for two groups of 8192 columns and grown only for wider matrices.
+     */
+    private static final ThreadLocal<int[]> SUB_BLOCK_SUMS = ThreadLocal.withInitial(() -> new int[2 * 64 * 32]);
 
     private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
@@ -169,8 +174,6 @@ public final class Q4_KInterleaved implements RowGroups {
         }
         return s;
     }
-
-    private static final ThreadLocal<int[]> SUB_BLOCK_SUMS = ThreadLocal.withInitial(() -> new int[2 * 64 * 32]);
 
     /**
      * The integer part of one group: {@code qx[8j + r] = Σq·x} of row r's sub-block j, one loop over the sub-blocks,
