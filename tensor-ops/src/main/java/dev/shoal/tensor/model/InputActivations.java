@@ -16,6 +16,9 @@ final class InputActivations {
     private final int cols;
     private final QuantizedActivations[] byOrdinal = new QuantizedActivations[ActivationType.values().length];
     private final boolean[] valid = new boolean[ActivationType.values().length];
+    /** Per form, its rows laid out in panels ({@link Ops#transposeInputs}); made on a prefill's first use. */
+    private final float[][] panels = new float[ActivationType.values().length][];
+    private final boolean[] panelsValid = new boolean[ActivationType.values().length];
     private int rows;
 
     /** @param types the activation types of every matrix this buffer feeds (F32 is always available) */
@@ -38,6 +41,28 @@ final class InputActivations {
     void invalidate(int rows) {
         this.rows = rows;
         java.util.Arrays.fill(valid, false);
+        java.util.Arrays.fill(panelsValid, false);
+    }
+
+    /**
+     * This buffer's rows in form {@code t}, laid out in panels for {@link Matrix#multiplyBatch} with
+     * {@code panels}: once per form and fill, on the calling thread, so that the threads sharing a prefill's rows,
+     * and the matmuls sharing this input, read one layout. The array grows on first use (a prefill's row count),
+     * never per step.
+     */
+    float[] panels(ActivationType t) {
+        final QuantizedActivations a = get(t);
+        final int i = t.ordinal();
+        if (!panelsValid[i]) {
+            final int size = Matrix.panelFloats(rows, cols);
+            if (panels[i] == null || panels[i].length < size) {
+                panels[i] = new float[size];
+            }
+            Ops.transposeInputs(a.dequantizedValues(), a.offset(0), rows > 1 ? a.offset(1) - a.offset(0) : 0, rows,
+                    cols, panels[i]);
+            panelsValid[i] = true;
+        }
+        return panels[i];
     }
 
     /** This buffer's rows in form {@code t}, quantized now if they are not yet. */

@@ -203,6 +203,37 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      */
     public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
                               boolean oneThread) {
+        multiplyBatch(a, out, outStride, n, r0, r1, oneThread, null);
+    }
+
+    /**
+     * Whether {@link #multiplyBatch(QuantizedActivations, float[], int, int, int, int, boolean, float[])} of
+     * {@code n} inputs in form {@code a} reads them laid out in panels ({@link Ops#transposeInputs}), so that a
+     * caller splitting the rows over threads can lay them out once for all ({@link #panelFloats}).
+     */
+    public boolean readsPanels(ActivationType a, int n, boolean oneThread) {
+        return n >= TILE_FROM_BATCH && a != ActivationType.Q8_1 && panelsFor(n)
+                && !(oneThread && prefillsInIntegers(a, n));
+    }
+
+    /** Floats {@link Ops#transposeInputs} writes for {@code n} inputs of {@code cols} columns. */
+    public static int panelFloats(int n, int cols) {
+        return (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS * Ops.PANEL_TOKENS * cols;
+    }
+
+    /** Whether a tiled product of {@code n} inputs takes the panels (AVX2 and narrower) rather than row dots. */
+    private static boolean panelsFor(int n) {
+        return !WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS;
+    }
+
+    /**
+     * As {@link #multiplyBatch(QuantizedActivations, float[], int, int, int, int, boolean)}, with {@code panels}
+     * the inputs of {@code a} already laid out by {@link Ops#transposeInputs} when {@link #readsPanels} says they
+     * are read so (null: this call lays them out in its own thread's scratch). Threads that share one matmul's
+     * rows then share one layout, instead of each laying out every input for its own rows.
+     */
+    public void multiplyBatch(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
+                              boolean oneThread, float[] panels) {
         // Q8_1 (Q4_1/Q5_1 weights) multiplies the weights' offset m by the block's stored, f16-rounded s = d·Σq,
         // which a tile of dequantized weights times q·d cannot reproduce: those types keep the per-row dots
         if (n >= TILE_FROM_BATCH && a.type() != ActivationType.Q8_1) {
@@ -210,7 +241,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
                 multiplyPanels16(a, out, outStride, n, r0, r1);
                 return;
             }
-            multiplyTiled(a, out, outStride, n, r0, r1, oneThread);
+            multiplyTiled(a, out, outStride, n, r0, r1, oneThread, panels);
             return;
         }
         final QuantKernel k = kernel;
@@ -298,25 +329,34 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * then every four inputs meet four rows of the tile through {@link Ops#dot4x4} (on 512-bit vectors, see
      * {@link #WIDE_TILES}), which loads each input vector once per four rows and each row vector once per four
      * inputs; the rest go in pairs ({@link Ops#dot4x2}, each row vector once per two inputs) and alone. On
-     * narrower vectors, from 12 inputs on, the inputs are laid out once per call in column-major panels
-     * ({@link Ops#transposeInputs}) and every four tile rows meet each panel as an outer product
-     * ({@link Ops#panel4x2}). The weights stream from memory once per call, whatever {@code n} is. Inputs are the
+     * narrower vectors, from 12 inputs on, the inputs are laid out in column-major panels
+     * ({@link Ops#transposeInputs}: by the caller once for all threads, or here per call) and every four tile
+     * rows meet each panel as an outer product ({@link Ops#panel4x2}). The weights stream from memory once per call, whatever {@code n} is. Inputs are the
      * quantized activations' values q·d (or the floats for F32), so the result is the quantized-activation product
      * up to float rounding; the multiply-adds run as float FMAs, 8-16 per instruction, where the Vector API offers
      * no int8 dot-product instruction to do better.
      */
     private void multiplyTiled(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
-                               boolean interleave) {
+                               boolean interleave, float[] laidOut) {
         final QuantKernel k = kernel;
         final MemorySegment d = data;
         final int c = cols;
         final float[] x = a.dequantizedValues();
         final float[] tile = scratch(SCRATCH, TILE_ROWS * c);
         final int xStride = n > 1 ? a.offset(1) - a.offset(0) : 0;
-        final boolean panels = !WIDE_TILES && 4 * n >= 3 * Ops.PANEL_TOKENS;
-        final int padded = (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS * Ops.PANEL_TOKENS;
-        final float[] xt = panels ? scratch(PANEL_SCRATCH, padded * c) : null;
-        final int panelCount = panels ? Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt) : 0;
+        final boolean panels = panelsFor(n);
+        final float[] xt;
+        final int panelCount;
+        if (!panels) {
+            xt = null;
+            panelCount = 0;
+        } else if (laidOut != null) {
+            xt = laidOut;
+            panelCount = (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS;
+        } else {
+            xt = scratch(PANEL_SCRATCH, panelFloats(n, c));
+            panelCount = Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt);
+        }
         final float[] tmp = panels ? PANEL_OUT.get() : null;
         final float[] quad = panels && interleave ? scratch(PANEL_QUAD, 4 * c) : null;
         for (int t0 = r0; t0 < r1; t0 += TILE_ROWS) {
@@ -460,7 +500,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             || VectorShape.preferredShape().vectorBitSize() >= 512;
 
     /** Rows per decoded tile: 16 rows of 2048 floats is 128 KiB, 16 of 8192 is 512 KiB, both L2-resident. */
-    private static final int TILE_ROWS = 16;
+    static final int TILE_ROWS = 16;
 
     /** This thread's decoded tile. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);

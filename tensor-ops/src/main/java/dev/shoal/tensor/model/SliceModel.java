@@ -327,7 +327,9 @@ public final class SliceModel implements StepModel {
                 System.arraycopy(v, ko, cache.values(l), positions[b] * cache.stride(), kvLocal);
             }
             attentionLayer = l;
-            pool.run(n * headsLocal, attentionTask);
+            // shared chunks: a prompt's later rows attend over more positions, so halves would leave one thread
+            // with about three quarters of the work
+            pool.runShared(n * headsLocal, attentionTask, 1);
             attIn.invalidate(count);
             // output projection: this slice's columns, summed over the tensor group
             matmul(lw.wo(), attIn, o, dim);
@@ -373,8 +375,7 @@ public final class SliceModel implements StepModel {
             packedLogits = new float[wanted * rows];
         }
         xbIn.invalidate(wanted);
-        matmulTask.set(out, xbIn.get(typeFor(out)), packedLogits, rows, wanted);
-        runMatmul(out, wanted);
+        matmul(out, xbIn, packedLogits, rows, wanted);
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
                 if (logits[b] == null) {
@@ -388,28 +389,38 @@ public final class SliceModel implements StepModel {
 
     /** {@code out[b] = m · in[b]} for every batch row, rows of {@code m} split over the worker pool. */
     private void matmul(Matrix m, InputActivations in, float[] out, int outStride) {
-        matmulTask.set(m, in.get(typeFor(m)), out, outStride, n);
-        runMatmul(m, n);
+        matmul(m, in, out, outStride, n);
     }
 
     /**
-     * Decode-shaped products (fewer inputs than {@link Matrix#TILE_FROM_BATCH}, each row streamed once per input)
-     * take shared chunks, so the threads finish together; tiled prefill keeps pinned halves, which lay their
-     * inputs out once per thread ({@link WorkerPool#runShared} has the figures).
+     * {@code out[b] = m · in[b]} for the first {@code inputs} rows of {@code in}. The threads take chunks of rows
+     * from a shared counter, so a thread that runs slower for a while (on the anchor machine's two vCPUs one of two
+     * threads of the same prefill kernel at times runs at 50–60 % of the other's speed for seconds, in C as in
+     * Java) leaves the rest to the faster one instead of setting the pace. Decode-shaped products (fewer inputs than
+     * {@link Matrix#TILE_FROM_BATCH}, each row streamed once per input) take chunks of row groups; tiled ones take
+     * chunks of whole tiles, from inputs laid out in panels once on this thread for every chunk
+     * ({@link InputActivations#panels}).
      */
-    private void runMatmul(Matrix m, int inputs) {
-        // the pool splits whole groups of an interleaved matrix (MatmulTask turns them back into rows)
-        final int rows = (m.rows() + m.rowGrain() - 1) / m.rowGrain();
-        if (inputs < Matrix.TILE_FROM_BATCH) {
-            pool.runShared(rows, matmulTask);
-        } else {
-            pool.run(rows, matmulTask);
-        }
+    private void matmul(Matrix m, InputActivations in, float[] out, int outStride, int inputs) {
+        final ActivationType t = typeFor(m);
+        final boolean tiled = inputs >= Matrix.TILE_FROM_BATCH;
+        final float[] panels = m.readsPanels(t, inputs, pool.threads() == 1) ? in.panels(t) : null;
+        // chunks hold whole groups of an interleaved matrix, or whole tiles (MatmulTask turns them back into rows)
+        final int unit = tiled ? Matrix.TILE_ROWS : m.rowGrain();
+        matmulTask.set(m, in.get(t), out, outStride, inputs, panels, unit);
+        final int units = (m.rows() + unit - 1) / unit;
+        pool.runShared(units, matmulTask, tiled ? PREFILL_CHUNK_TILES : WorkerPool.MIN_SHARED_CHUNK);
     }
 
     /**
-     * One matmul's arguments, set before each {@link WorkerPool#run} or {@link WorkerPool#runShared}; each call of
-     * {@link #run(int, int)} computes one range of rows, counted in the matrix's {@link Matrix#rowGrain}.
+     * Fewest tiles per shared prefill chunk: 64 rows, so a 512-row K or V projection still splits into eight
+     * chunks and a chunk's fixed costs (its first tile's decode, the scratch look-ups) stay small.
+     */
+    private static final int PREFILL_CHUNK_TILES = 4;
+
+    /**
+     * One matmul's arguments, set before each {@link WorkerPool#runShared}; each call of {@link #run(int, int)}
+     * computes one range of rows, counted in units of {@code unit} rows.
      */
     private static final class MatmulTask implements WorkerPool.RangeTask {
         private Matrix m;
@@ -417,6 +428,10 @@ public final class SliceModel implements StepModel {
         private float[] out;
         private int outStride;
         private int count;
+        /** The inputs laid out in panels, when the matrix reads them so; else null. */
+        private float[] panels;
+        /** Rows per unit of the pool's range: a row group of an interleaved matrix, or a prefill tile. */
+        private int unit;
         /**
          * Whether the pool has one thread, so that prefill may take the kernels that are faster only there
          * ({@link Matrix#multiplyBatch(QuantizedActivations, float[], int, int, int, int, boolean)}): on the anchor
@@ -430,18 +445,20 @@ public final class SliceModel implements StepModel {
             this.oneThread = oneThread;
         }
 
-        void set(Matrix m, QuantizedActivations in, float[] out, int outStride, int count) {
+        void set(Matrix m, QuantizedActivations in, float[] out, int outStride, int count, float[] panels,
+                 int unit) {
             this.m = m;
             this.in = in;
             this.out = out;
             this.outStride = outStride;
             this.count = count;
+            this.panels = panels;
+            this.unit = unit;
         }
 
         @Override
         public void run(int u0, int u1) {
-            final int grain = m.rowGrain();
-            m.multiplyBatch(in, out, outStride, count, u0 * grain, Math.min(m.rows(), u1 * grain), oneThread);
+            m.multiplyBatch(in, out, outStride, count, u0 * unit, Math.min(m.rows(), u1 * unit), oneThread, panels);
         }
     }
 

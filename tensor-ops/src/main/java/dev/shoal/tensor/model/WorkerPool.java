@@ -85,11 +85,16 @@ public final class WorkerPool implements AutoCloseable {
      * last; returns when all are done.
      */
     public void runShared(int n, RangeTask t) {
+        runShared(n, t, MIN_SHARED_CHUNK);
+    }
+
+    /** As {@link #runShared(int, RangeTask)}, with chunks of at least {@code minChunk} items. */
+    public void runShared(int n, RangeTask t, int minChunk) {
         if (threads == 1 || n < threads * 4) {
             t.run(0, n);
             return;
         }
-        dispatch(n, t, Math.max(threads, Math.min(SHARED_CHUNKS_PER_THREAD * threads, n / MIN_SHARED_CHUNK)));
+        dispatch(n, t, Math.max(threads, Math.min(SHARED_CHUNKS_PER_THREAD * threads, n / minChunk)));
     }
 
     private void dispatch(int n, RangeTask t, int shared) {

@@ -64,6 +64,19 @@ class MatrixBatchTest {
                     float[] out = new float[n * ROWS];
                     java.util.Arrays.fill(out, Float.NaN);
                     m.multiplyBatch(a, out, ROWS, n, range[0], range[1], oneThread);
+                    if (m.readsPanels(at, n, oneThread)) {
+                        // inputs laid out once by the caller for every thread: the same products, bit for bit
+                        float[] laid = new float[Matrix.panelFloats(n, cols)];
+                        Ops.transposeInputs(a.dequantizedValues(), a.offset(0), n > 1 ? a.offset(1) - a.offset(0) : 0,
+                                n, cols, laid);
+                        float[] shared = new float[n * ROWS];
+                        java.util.Arrays.fill(shared, Float.NaN);
+                        m.multiplyBatch(a, shared, ROWS, n, range[0], range[1], oneThread, laid);
+                        for (int i = 0; i < out.length; i++) {
+                            assertEquals(Float.floatToIntBits(out[i]), Float.floatToIntBits(shared[i]),
+                                    type + " n=" + n + " rows " + range[0] + ".." + range[1] + " laid out by the caller, at " + i);
+                        }
+                    }
                     for (int b = 0; b < n; b++) {
                         for (int r = 0; r < ROWS; r++) {
                             float got = out[b * ROWS + r];

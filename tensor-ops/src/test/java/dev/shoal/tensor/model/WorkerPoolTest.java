@@ -62,6 +62,13 @@ class WorkerPoolTest {
             sizes.clear();
             pool.runShared(64, slow);
             assertTrue(sizes.stream().allMatch(s -> s >= WorkerPool.MIN_SHARED_CHUNK), "chunk sizes " + sizes);
+            sizes.clear();
+            pool.runShared(2048, slow, 256);
+            assertEquals(Set.of(256), sizes, "at least the asked-for chunk: 8 of 256");
+            sizes.clear();
+            pool.runShared(40, slow, 1);
+            assertEquals(Set.of(40 / (2 * WorkerPool.SHARED_CHUNKS_PER_THREAD), 40 / (2 * WorkerPool.SHARED_CHUNKS_PER_THREAD) + 1),
+                    sizes, "small chunks allowed: 16 of 2-3");
         }
     }
 
