@@ -373,26 +373,29 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
                     k.dequantizeVector(d, offsetOf(r), tile, i * c, c);
                 }
             }
-            // four rows (32 KiB at 2048 columns: L1) meet every input before the next four
+            // four rows (32 KiB at 2048 columns: L1) meet every input before the next four; with panels a tile's
+            // last one to three rows run as a four too (the tile scratch holds 16 rows; the rest is not written
+            // out), so every row of a panelled product takes the same arithmetic, with no float reduction whose
+            // order differs between the interpreter and C2
             int i = 0;
-            for (; i + 4 <= rows; i += 4) {
-                if (panels && interleave) {
+            for (; panels && i < rows; i += 4) {
+                final int four = Math.min(4, rows - i);
+                if (interleave) {
                     Ops.interleave4(tile, i * c, c, c, quad);
                     for (int j = 0; j < panelCount; j++) {
                         final int first = j * Ops.PANEL_TOKENS;
                         Ops.panel4x2(quad, xt, first * c, c, out, t0 + i, outStride, first,
-                                Math.min(Ops.PANEL_TOKENS, n - first), tmp);
+                                Math.min(Ops.PANEL_TOKENS, n - first), four, tmp);
                     }
-                    continue;
-                }
-                if (panels) {
+                } else {
                     for (int j = 0; j < panelCount; j++) {
                         final int first = j * Ops.PANEL_TOKENS;
                         Ops.panel4x2Rows(tile, i * c, c, xt, first * c, c, out, t0 + i, outStride, first,
-                                Math.min(Ops.PANEL_TOKENS, n - first), tmp);
+                                Math.min(Ops.PANEL_TOKENS, n - first), four, tmp);
                     }
-                    continue;
                 }
+            }
+            for (; i + 4 <= rows; i += 4) {
                 int b = 0;
                 if (WIDE_TILES) {
                     for (; b + 4 <= n; b += 4) {

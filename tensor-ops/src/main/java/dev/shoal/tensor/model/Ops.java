@@ -171,10 +171,11 @@ final class Ops {
      * GFLOP/s in a throw-away harness). Six rows (twelve accumulators and six broadcasts, which C2 hoists to the top
      * of the body) spill on AVX2's 16 registers and ran at 43; so does a body of two columns (eight broadcasts
      * hoisted). Results go to {@code out[(token0 + t) * outStride + outOff + r]} for the panel's first
-     * {@code valid} tokens, through {@code tmp} (at least {@code PANEL_ROWS * PANEL_TOKENS} floats).
+     * {@code valid} tokens and first {@code rows} rows, through {@code tmp} (at least
+     * {@code PANEL_ROWS * PANEL_TOKENS} floats).
      */
     static void panel4x2(float[] w4, float[] xt, int xtOff, int n, float[] out, int outOff, int outStride,
-                         int token0, int valid, float[] tmp) {
+                         int token0, int valid, int rows, float[] tmp) {
         final int l = S.length();
         final int pt = 2 * l;
         FloatVector a0 = FloatVector.zero(S);
@@ -211,15 +212,18 @@ final class Ops {
         b2.intoArray(tmp, 2 * pt + l);
         a3.intoArray(tmp, 3 * pt);
         b3.intoArray(tmp, 3 * pt + l);
-        panelResults(tmp, pt, out, outOff, outStride, token0, valid);
+        panelResults(tmp, pt, out, outOff, outStride, token0, valid, rows);
     }
 
-    /** A panel's results from {@code tmp} (row r's token t at {@code r·pt + t}) to their places in {@code out}. */
+    /**
+     * A panel's results from {@code tmp} (row r's token t at {@code r·pt + t}) to their places in {@code out}, for its
+     * first {@code rows} rows (a tile's last rows run as a four with the rest of the tile's scratch after them).
+     */
     private static void panelResults(float[] tmp, int pt, float[] out, int outOff, int outStride, int token0,
-                                     int valid) {
+                                     int valid, int rows) {
         for (int t = 0; t < valid; t++) {
             final int o = (token0 + t) * outStride + outOff;
-            for (int r = 0; r < PANEL_ROWS; r++) {
+            for (int r = 0; r < rows; r++) {
                 out[o + r] = tmp[r * pt + t];
             }
         }
@@ -234,7 +238,7 @@ final class Ops {
      * row step a variable, each broadcast needs its own address again, the very cost {@link #panel4x2} avoids.
      */
     static void panel4x2Rows(float[] w, int wOff, int wStride, float[] xt, int xtOff, int n, float[] out,
-                             int outOff, int outStride, int token0, int valid, float[] tmp) {
+                             int outOff, int outStride, int token0, int valid, int rows, float[] tmp) {
         final int w1 = wOff + wStride;
         final int w2 = w1 + wStride;
         final int w3 = w2 + wStride;
@@ -273,7 +277,7 @@ final class Ops {
         b2.intoArray(tmp, 2 * pt + l);
         a3.intoArray(tmp, 3 * pt);
         b3.intoArray(tmp, 3 * pt + l);
-        panelResults(tmp, pt, out, outOff, outStride, token0, valid);
+        panelResults(tmp, pt, out, outOff, outStride, token0, valid, rows);
     }
 
     /**

@@ -144,6 +144,41 @@ class MatrixBatchTest {
         }
     }
 
+    /**
+     * A prompt's products do not depend on how warm the JIT is: rows a tile leaves over (here 27 rows from row 3:
+     * a tile of 16 and one of 11) went through per-row dots whose float reduction the interpreter sums in lane
+     * order and C2 as a tree, so the first calls and the later ones differed in the last bits. Now every row of a
+     * panelled product takes the panels; 300 calls (the compiled code arrives after about 50) give the first call's
+     * bits. Only where the panels run (AVX2 and narrower).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"Q8_0, 160", "Q4_0, 96", "Q4_K, 256", "F16, 72"})
+    void panelledPrefillShouldGiveTheSameBitsColdAndCompiled(GgmlType type, int cols) {
+        QuantKernel k = QuantKernels.forType(type, "test");
+        SplittableRandom rnd = new SplittableRandom(5);
+        long rowBytes = type.bytesFor(cols);
+        MemorySegment data = NativeSegments.zeroed((int) (rowBytes * ROWS));
+        for (int r = 0; r < ROWS; r++) {
+            k.quantize(gaussian(rnd, cols), 0, cols, data, r * rowBytes);
+        }
+        Matrix m = new Matrix("test", k, data, rowBytes, 0, ROWS, 0, cols);
+        int n = 33;
+        QuantizedActivations a = new QuantizedActivations(k.activationType(), n, cols);
+        a.quantize(gaussian(rnd, n * cols), cols, n, cols);
+        if (!m.readsPanels(a.type(), n, false)) {
+            return;
+        }
+        float[] first = new float[n * ROWS];
+        m.multiplyBatch(a, first, ROWS, n, 3, 30, false);
+        float[] out = new float[n * ROWS];
+        for (int call = 1; call < 300; call++) {
+            m.multiplyBatch(a, out, ROWS, n, 3, 30, false);
+            for (int i = 0; i < out.length; i++) {
+                assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(out[i]), type + " call " + call + " at " + i);
+            }
+        }
+    }
+
     @Test
     void tiledPathShouldStartAtTheBatchSizeItIsDocumentedFor() {
         assertEquals(4, Matrix.TILE_FROM_BATCH);

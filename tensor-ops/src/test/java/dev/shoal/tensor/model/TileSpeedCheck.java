@@ -67,7 +67,7 @@ public final class TileSpeedCheck {
                 Ops.interleave4(tile, i * c, c, c, quad);
                 for (int j = 0; j < panels; j++) {
                     Ops.panel4x2(quad, xt, j * Ops.PANEL_TOKENS * c, c, out, i, rows, j * Ops.PANEL_TOKENS,
-                            Math.min(Ops.PANEL_TOKENS, n - j * Ops.PANEL_TOKENS), TMP);
+                            Math.min(Ops.PANEL_TOKENS, n - j * Ops.PANEL_TOKENS), 4, TMP);
                 }
             }
             return;
