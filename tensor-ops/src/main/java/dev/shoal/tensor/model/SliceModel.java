@@ -327,9 +327,13 @@ public final class SliceModel implements StepModel {
                 System.arraycopy(v, ko, cache.values(l), positions[b] * cache.stride(), kvLocal);
             }
             attentionLayer = l;
-            // shared chunks: a prompt's later rows attend over more positions, so halves would leave one thread
-            // with about three quarters of the work
-            pool.runShared(n * headsLocal, attentionTask, 1);
+            // a prompt's later rows attend over more positions, so halves would leave one thread about three
+            // quarters of the work: shared chunks; one token's heads cost the same, so halves
+            if (n > 1) {
+                pool.runShared(n * headsLocal, attentionTask, 1);
+            } else {
+                pool.run(headsLocal, attentionTask);
+            }
             attIn.invalidate(count);
             // output projection: this slice's columns, summed over the tensor group
             matmul(lw.wo(), attIn, o, dim);
