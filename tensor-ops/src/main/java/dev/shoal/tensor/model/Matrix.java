@@ -218,7 +218,12 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
 
     /** Floats {@link Ops#transposeInputs} writes for {@code n} inputs of {@code cols} columns. */
     public static int panelFloats(int n, int cols) {
-        return (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS * Ops.PANEL_TOKENS * cols;
+        return panelCount(n) * Ops.PANEL_TOKENS * cols;
+    }
+
+    /** Panels {@code n} inputs fill, the last one perhaps in part. */
+    private static int panelCount(int n) {
+        return (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS;
     }
 
     /** Whether a tiled product of {@code n} inputs takes the panels (AVX2 and narrower) rather than row dots. */
@@ -331,10 +336,10 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
      * inputs; the rest go in pairs ({@link Ops#dot4x2}, each row vector once per two inputs) and alone. On
      * narrower vectors, from 12 inputs on, the inputs are laid out in column-major panels
      * ({@link Ops#transposeInputs}: by the caller once for all threads, or here per call) and every four tile
-     * rows meet each panel as an outer product ({@link Ops#panel4x2}). The weights stream from memory once per call, whatever {@code n} is. Inputs are the
-     * quantized activations' values q·d (or the floats for F32), so the result is the quantized-activation product
-     * up to float rounding; the multiply-adds run as float FMAs, 8-16 per instruction, where the Vector API offers
-     * no int8 dot-product instruction to do better.
+     * rows meet each panel as an outer product ({@link Ops#panel4x2}). The weights stream from memory once per
+     * call, whatever {@code n} is. Inputs are the quantized activations' values q·d (or the floats for F32), so the
+     * result is the quantized-activation product up to float rounding; the multiply-adds run as float FMAs, 8-16
+     * per instruction, where the Vector API offers no int8 dot-product instruction to do better.
      */
     private void multiplyTiled(QuantizedActivations a, float[] out, int outStride, int n, int r0, int r1,
                                boolean interleave, float[] laidOut) {
@@ -352,7 +357,7 @@ public record Matrix(String name, QuantKernel kernel, MemorySegment data, long r
             panelCount = 0;
         } else if (laidOut != null) {
             xt = laidOut;
-            panelCount = (n + Ops.PANEL_TOKENS - 1) / Ops.PANEL_TOKENS;
+            panelCount = panelCount(n);
         } else {
             xt = scratch(PANEL_SCRATCH, panelFloats(n, c));
             panelCount = Ops.transposeInputs(x, a.offset(0), xStride, n, c, xt);

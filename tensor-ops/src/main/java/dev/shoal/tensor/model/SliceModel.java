@@ -408,7 +408,7 @@ public final class SliceModel implements StepModel {
     private void matmul(Matrix m, InputActivations in, float[] out, int outStride, int inputs) {
         final ActivationType t = typeFor(m);
         final boolean tiled = inputs >= Matrix.TILE_FROM_BATCH;
-        final float[] panels = m.readsPanels(t, inputs, pool.threads() == 1) ? in.panels(t) : null;
+        final float[] panels = m.readsPanels(t, inputs, matmulTask.oneThread) ? in.panels(t) : null;
         // chunks hold whole groups of an interleaved matrix, or whole tiles (MatmulTask turns them back into rows)
         final int unit = tiled ? Matrix.TILE_ROWS : m.rowGrain();
         matmulTask.set(m, in.get(t), out, outStride, inputs, panels, unit);

@@ -10,13 +10,14 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Two ways to split {@code [0, n)}. {@link #run} pins the chunks: thread i always gets
  * {@code [n·i/T, n·(i+1)/T)}, so with the same matrix a thread reads the same rows every step, and work that costs
- * something per call and thread (prefill lays its inputs out once per call) pays it once. {@link #runShared} cuts
- * {@link #SHARED_CHUNKS_PER_THREAD} chunks per thread and every thread takes the next one from a shared counter
+ * something per call and thread pays it once (one token's attention heads, which cost the same).
+ * {@link #runShared} cuts {@link #SHARED_CHUNKS_PER_THREAD} chunks per thread and every thread takes the next one from a shared counter
  * until none is left, so a thread that started late or runs on a slower core does less and nobody waits long at
  * the end: a decode step makes ~130 such calls per token and the pinned halves' imbalance added up (1B Q8_0, two
- * threads, five alternating pairs: 12.2 → 13.3 tok/s median, better in every pair; prefill was 5 % slower the same
- * way, so it keeps {@link #run}). Neither allocates: callers pass long-lived {@link RangeTask} objects whose fields
- * they set per call (a capturing lambda would be a new object per call).
+ * threads, five alternating pairs: 12.2 → 13.3 tok/s median, better in every pair). Prefill took pinned halves
+ * while each thread laid its inputs out per call (5 % slower in chunks then); laid out once by the caller, it takes
+ * chunks of whole tiles too (see {@code SliceModel.matmul}). Neither allocates: callers pass long-lived
+ * {@link RangeTask} objects whose fields they set per call (a capturing lambda would be a new object per call).
  */
 public final class WorkerPool implements AutoCloseable {
 

@@ -30,8 +30,8 @@ class InputActivationsTest {
             }
             in.invalidate(rows);
             final float[] panels = in.panels(type);
-            assertArrayEquals(expected(in.get(type), rows), java.util.Arrays.copyOf(panels, Matrix.panelFloats(rows, COLS)),
-                    type + ", " + rows + " rows");
+            assertArrayEquals(expected(in.get(type), rows),
+                    java.util.Arrays.copyOf(panels, Matrix.panelFloats(rows, COLS)), type + ", " + rows + " rows");
             // Q, K and V (gate and up) share one layout: asking again returns it as it is
             assertSame(panels, in.panels(type));
             if (before != null) {

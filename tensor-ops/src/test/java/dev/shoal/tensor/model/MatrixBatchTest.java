@@ -74,7 +74,8 @@ class MatrixBatchTest {
                         m.multiplyBatch(a, shared, ROWS, n, range[0], range[1], oneThread, laid);
                         for (int i = 0; i < out.length; i++) {
                             assertEquals(Float.floatToIntBits(out[i]), Float.floatToIntBits(shared[i]),
-                                    type + " n=" + n + " rows " + range[0] + ".." + range[1] + " laid out by the caller, at " + i);
+                                    type + " n=" + n + " rows " + range[0] + ".." + range[1]
+                                            + " laid out by the caller, at " + i);
                         }
                     }
                     for (int b = 0; b < n; b++) {
@@ -174,7 +175,8 @@ class MatrixBatchTest {
         for (int call = 1; call < 300; call++) {
             m.multiplyBatch(a, out, ROWS, n, 3, 30, false);
             for (int i = 0; i < out.length; i++) {
-                assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(out[i]), type + " call " + call + " at " + i);
+                assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(out[i]),
+                        type + " call " + call + " at " + i);
             }
         }
     }

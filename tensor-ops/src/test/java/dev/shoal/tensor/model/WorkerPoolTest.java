@@ -67,8 +67,8 @@ class WorkerPoolTest {
             assertEquals(Set.of(256), sizes, "at least the asked-for chunk: 8 of 256");
             sizes.clear();
             pool.runShared(40, slow, 1);
-            assertEquals(Set.of(40 / (2 * WorkerPool.SHARED_CHUNKS_PER_THREAD), 40 / (2 * WorkerPool.SHARED_CHUNKS_PER_THREAD) + 1),
-                    sizes, "small chunks allowed: 16 of 2-3");
+            final int small = 40 / (2 * WorkerPool.SHARED_CHUNKS_PER_THREAD);
+            assertEquals(Set.of(small, small + 1), sizes, "small chunks allowed: 16 of 2-3");
         }
     }
 
