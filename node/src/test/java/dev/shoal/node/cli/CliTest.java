@@ -116,6 +116,29 @@ class CliTest {
     }
 
     @Test
+    void benchShouldReportTheMedianOfItsRepetitionsAndEveryRun() throws Exception {
+        Run r = run("", "bench", "--model", stories(), "--threads", "1", "--prompt-tokens", "16", "--gen-tokens", "8",
+                "--repetitions", "3", "--json");
+        assertEquals(0, r.code(), r.err());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out().strip().lines()
+                .reduce((a, b) -> b).orElseThrow());
+        assertEquals(3, json.get("repetitions").asInt());
+        for (String phase : new String[] {"prompt", "gen"}) {
+            var runs = json.get(phase + "_tps_runs");
+            assertEquals(3, runs.size(), phase);
+            double[] v = {runs.get(0).asDouble(), runs.get(1).asDouble(), runs.get(2).asDouble()};
+            java.util.Arrays.sort(v);
+            assertTrue(v[0] > 0, phase + " runs " + runs);
+            assertEquals(v[1], json.get(phase + "_tps").asDouble(), 0.006, phase + ": the median of " + runs);
+        }
+        assertTrue(r.out().contains("(median of 3: "), r.out());
+        Run bad = run("", "bench", "--model", stories(), "--repetitions", "0");
+        assertEquals(2, bad.code(), bad.err());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("repetitions"), bad.err());
+    }
+
+    @Test
     void synthShouldWriteAModelThatGenerates(@TempDir Path dir) {
         Path out = dir.resolve("tiny.gguf");
         Run s = run("", "synth", "--shape", "tiny", "--type", "Q8_0", "--out", out.toString());

@@ -19,28 +19,49 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Benchmark {
 
     /**
-     * Figures of one run; {@code bytesPerToken} counts the weight bytes one decode step streams; {@code repackSeconds}
-     * is how long the background repack after the load took ({@link LocalModel#awaitRepacked}; the phases are
-     * measured after it).
+     * Figures of one run; {@code promptTps} and {@code genTps} are the medians of {@code promptRuns} and
+     * {@code genRuns}, one figure per repetition in the order measured; {@code bytesPerToken} counts the weight bytes
+     * one decode step streams; {@code repackSeconds} is how long the background repack after the load took
+     * ({@link LocalModel#awaitRepacked}; the phases are measured after it).
      */
     public record Result(double loadSeconds, double repackSeconds, int promptTokens, double promptTps, int genTokens,
                          double genTps, int concurrency, double aggregateTps, long bytesPerToken, double gbps,
-                         double bandwidthGbps) {
+                         double bandwidthGbps, double[] promptRuns, double[] genRuns) {
 
         public String toJson() {
             return String.format(java.util.Locale.ROOT, "{\"load_s\":%.3f,\"repack_s\":%.3f,\"prompt_tokens\":%d,"
                             + "\"prompt_tps\":%.2f,"
                             + "\"gen_tokens\":%d,\"gen_tps\":%.2f,\"concurrency\":%d,\"aggregate_tps\":%.2f,"
-                            + "\"bytes_per_token\":%d,\"gbps\":%.2f,\"bandwidth_gbps\":%.2f,\"bandwidth_share\":%.3f}",
-                    loadSeconds, repackSeconds, promptTokens, promptTps, genTokens, genTps, concurrency, aggregateTps, bytesPerToken,
-                    gbps, bandwidthGbps, bandwidthGbps > 0 ? gbps / bandwidthGbps : 0);
+                            + "\"bytes_per_token\":%d,\"gbps\":%.2f,\"bandwidth_gbps\":%.2f,\"bandwidth_share\":%.3f,"
+                            + "\"repetitions\":%d,\"prompt_tps_runs\":%s,\"gen_tps_runs\":%s}",
+                    loadSeconds, repackSeconds, promptTokens, promptTps, genTokens, genTps, concurrency, aggregateTps,
+                    bytesPerToken, gbps, bandwidthGbps, bandwidthGbps > 0 ? gbps / bandwidthGbps : 0,
+                    promptRuns.length, jsonArray(promptRuns), jsonArray(genRuns));
+        }
+
+        private static String jsonArray(double[] v) {
+            StringBuilder s = new StringBuilder("[");
+            for (int i = 0; i < v.length; i++) {
+                s.append(i > 0 ? "," : "").append(String.format(java.util.Locale.ROOT, "%.2f", v[i]));
+            }
+            return s.append(']').toString();
         }
     }
 
     private Benchmark() {
     }
 
-    public static Result run(LocalModel lm, int promptTokens, int genTokens, int concurrency, int threads) {
+    /**
+     * Loads nothing (the model is open), warms the JIT up, then measures the prompt and one sequence's decode
+     * {@code repetitions} times each, alternating, and the aggregate decode of {@code concurrency} sequences once.
+     * On a shared host a phase's speed moves from one second to the next; the median of several repetitions is the
+     * figure to compare (llama-bench likewise repeats, five times by default).
+     */
+    public static Result run(LocalModel lm, int promptTokens, int genTokens, int concurrency, int threads,
+                             int repetitions) {
+        if (repetitions < 1) {
+            throw new IllegalArgumentException("repetitions must be at least 1, got " + repetitions);
+        }
         SliceModel m = lm.model();
         if (promptTokens + genTokens + 1 > lm.context()) {
             throw new IllegalArgumentException("prompt + generated tokens (" + (promptTokens + genTokens)
@@ -64,14 +85,26 @@ public final class Benchmark {
                 break;
             }
         }
-        double promptSeconds = measurePrompt(m, prompt, ctx);
-        double genSeconds = measureDecode(m, prompt, genTokens, 1, ctx);
-        double aggSeconds = concurrency > 1 ? measureDecode(m, prompt, genTokens, concurrency, ctx) : genSeconds;
+        final double[] promptRuns = new double[repetitions];
+        final double[] genRuns = new double[repetitions];
+        for (int r = 0; r < repetitions; r++) {
+            promptRuns[r] = promptTokens / measurePrompt(m, prompt, ctx);
+            genRuns[r] = genTokens / measureDecode(m, prompt, genTokens, 1, ctx);
+        }
+        double genTps = median(genRuns);
+        double aggregateTps = concurrency > 1
+                ? concurrency * genTokens / measureDecode(m, prompt, genTokens, concurrency, ctx) : genTps;
         long bytes = bytesPerToken(m.weights());
-        double genTps = genTokens / genSeconds;
-        return new Result(lm.loadSeconds(), repackSeconds, promptTokens, promptTokens / promptSeconds, genTokens, genTps,
-                concurrency, concurrency * genTokens / aggSeconds, bytes, bytes * genTps / 1e9,
-                readBandwidth(threads));
+        return new Result(lm.loadSeconds(), repackSeconds, promptTokens, median(promptRuns), genTokens, genTps,
+                concurrency, aggregateTps, bytes, bytes * genTps / 1e9, readBandwidth(threads), promptRuns, genRuns);
+    }
+
+    /** The middle value, or the mean of the two middle ones. */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int h = s.length / 2;
+        return s.length % 2 == 1 ? s[h] : (s[h - 1] + s[h]) / 2;
     }
 
     private static int[] randomPrompt(LocalModel lm, int n) {
