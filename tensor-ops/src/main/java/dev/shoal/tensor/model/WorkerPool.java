@@ -9,10 +9,10 @@ import java.util.concurrent.locks.LockSupport;
  * no CPU. One {@link #run} at a time (the forward pass is single-threaded above the kernels).
  *
  * <p>Two ways to split {@code [0, n)}. {@link #run} pins the chunks: thread i always gets
- * {@code [n·i/T, n·(i+1)/T)}, so with the same matrix a thread reads the same rows every step, and work that costs
- * something per call and thread pays it once (one token's attention heads, which cost the same).
- * {@link #runShared} cuts {@link #SHARED_CHUNKS_PER_THREAD} chunks per thread and every thread takes the next one from a shared counter
- * until none is left, so a thread that started late or runs on a slower core does less and nobody waits long at
+ * {@code [n·i/T, n·(i+1)/T)}, so with the same matrix a thread reads the same rows every step and each thread
+ * pays a call's fixed costs once; it suits items that all cost the same (one token's attention heads).
+ * {@link #runShared} cuts {@link #SHARED_CHUNKS_PER_THREAD} chunks per thread and every thread takes the next one
+ * from a shared counter until none is left, so a thread that started late or runs on a slower core does less and nobody waits long at
  * the end: a decode step makes ~130 such calls per token and the pinned halves' imbalance added up (1B Q8_0, two
  * threads, five alternating pairs: 12.2 → 13.3 tok/s median, better in every pair). Prefill took pinned halves
  * while each thread laid its inputs out per call (5 % slower in chunks then); laid out once by the caller, it takes
