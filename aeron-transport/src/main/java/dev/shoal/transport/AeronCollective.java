@@ -7,6 +7,9 @@ import static dev.shoal.transport.TensorFrameDescriptor.MESSAGE_LENGTH_OFFSET;
 import static dev.shoal.transport.TensorFrameDescriptor.OP_ALL_REDUCE_SUM;
 import static dev.shoal.transport.TensorFrameDescriptor.OP_GATHER;
 import static dev.shoal.transport.TensorFrameDescriptor.OP_KIND_OFFSET;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_ROWS;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_ROWS_CLAIM;
+import static dev.shoal.transport.TensorFrameDescriptor.OP_ROWS_DONE;
 import static dev.shoal.transport.TensorFrameDescriptor.SENDER_RANK_OFFSET;
 import static dev.shoal.transport.TensorFrameDescriptor.SEQUENCE_OFFSET;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
@@ -44,6 +47,13 @@ import org.agrona.concurrent.IdleStrategy;
  * arrive in order on its own image, so a frame of a later step is left there ({@link Action#ABORT}) and read in
  * that step's call; no staging is needed. A frame of a past step is a protocol error.
  *
+ * <p><b>Shared rows.</b> {@link #shareRowsToFirst} in a group of two splits the chunks while it runs: rank 0 takes
+ * them from the front, rank 1 from the back, each announcing a chunk ({@code OP_ROWS_CLAIM}) before making it and
+ * stopping at the first chunk the other has announced; rank 1 sends each chunk's rows to rank 0 ({@code OP_ROWS}),
+ * and each rank ends with {@code OP_ROWS_DONE}. A call returns once this rank has stopped and has the peer's done,
+ * so every frame of the call is read within it. Two ranks that announce the same chunk at once both make it, with
+ * the same bits. Larger groups use the interface's even split.
+ *
  * <p><b>Failure.</b> A call that makes no progress (no frame sent, none received) for the peer timeout throws
  * {@link PeerUnavailableException} naming the silent rank and its endpoint; the group is then broken and every
  * later call throws again at once.
@@ -80,6 +90,12 @@ public final class AeronCollective implements Collective, AutoCloseable {
     private final boolean[] connectedOnce; // our publication to the rank has had a receiver
     private int imagesSeen; // most peer images the subscription has had
     private long lastGoneCheck;
+
+    // shareRowsToFirst: the call's array and rows (rank 0 places the peer's rows), and the peer's furthest claim
+    private float[] shareTarget;
+    private int shareRows;
+    private int shareChunks;
+    private int peerClaim;
 
     private long sequence;
     private short op;
@@ -241,6 +257,119 @@ public final class AeronCollective implements Collective, AutoCloseable {
         sequence++;
     }
 
+    @Override
+    public void shareRowsToFirst(final float[] data, final int rows, final int chunkRows, final RowTask task) {
+        if (size != 2) {
+            Collective.super.shareRowsToFirst(data, rows, chunkRows, task);
+            return;
+        }
+        checkUsable();
+        if (chunkRows < 1 || rows < 0 || rows > data.length) {
+            throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
+                    + data.length);
+        }
+        final int peer = 1 - rank;
+        final int chunks = (rows + chunkRows - 1) / chunkRows;
+        begin(OP_ROWS_CLAIM);
+        expected[peer] = rows;
+        shareTarget = data;
+        shareRows = rows;
+        shareChunks = chunks;
+        peerClaim = rank == 0 ? chunks : -1; // nothing announced yet: rank 1 would start below chunks, rank 0 above -1
+        final int step = rank == 0 ? 1 : -1;
+        int next = rank == 0 ? 0 : chunks - 1;
+        int made = 0;
+        try {
+            long lastProgress = System.nanoTime();
+            idle.reset();
+            while (true) {
+                // read every claim that has arrived before deciding: a stale view would make chunks twice
+                int work = 0;
+                for (int read; (read = pollShared()) > 0; ) {
+                    work += read;
+                }
+                if (rank == 0 ? next < peerClaim : next > peerClaim) {
+                    final int from = next * chunkRows;
+                    final int to = Math.min(rows, from + chunkRows);
+                    send(OP_ROWS_CLAIM, next, data, 0, 0);
+                    task.compute(from, to);
+                    if (rank != 0) {
+                        final int perFrame = senders[peer].floatsPerFrame();
+                        for (int at = from; at < to; at += perFrame) {
+                            send(OP_ROWS, at, data, at, Math.min(perFrame, to - at));
+                        }
+                    }
+                    made++;
+                    next += step;
+                    lastProgress = System.nanoTime();
+                    idle.reset();
+                    continue;
+                }
+                if (made >= 0) {
+                    send(OP_ROWS_DONE, made, data, 0, 0);
+                    made = -1; // done sent: take no more chunks
+                    work++;
+                }
+                if (remaining == 0) {
+                    break;
+                }
+                lastProgress = waited(work, lastProgress);
+                idle.idle(work);
+            }
+        } finally {
+            shareTarget = null;
+        }
+        sequence++;
+    }
+
+    /** Reads what the peer sent in the current shared-rows call; fragments read. */
+    private int pollShared() {
+        if (remaining == 0) {
+            return 0;
+        }
+        final int work = subscription.controlledPoll(handler, FRAGMENT_LIMIT);
+        if (protocolError != null) {
+            failure = new IllegalStateException(protocolError);
+            protocolError = null;
+            throw failure;
+        }
+        return work;
+    }
+
+    /** Offers one frame of the current step to the peer of a group of two until it is taken, reading meanwhile. */
+    private void send(final short frameOp, final int chunkOffset, final float[] source, final int offset,
+                      final int count) {
+        final ChunkedSender sender = senders[1 - rank];
+        long lastProgress = System.nanoTime();
+        while (!sender.offerFrame(sequence, frameOp, rank, shareRows, chunkOffset, source, offset, count)) {
+            final int work = pollShared();
+            lastProgress = waited(work, lastProgress);
+            idle.idle(work);
+        }
+    }
+
+    /**
+     * The wait's bookkeeping between duty cycles: the time of the last progress, or the failure once the peer has
+     * been silent for the timeout or its link is gone.
+     */
+    private long waited(final int work, final long lastProgress) {
+        final long now = System.nanoTime();
+        if (work > 0) {
+            return now;
+        }
+        if (now - lastProgress >= timeoutNs) {
+            throw unavailable();
+        }
+        if (now - lastProgress >= GONE_CHECK_NS && now - lastGoneCheck >= GONE_CHECK_NS) {
+            lastGoneCheck = now;
+            final int gone = goneRank();
+            if (gone >= 0) {
+                throw gone(gone, now - lastProgress);
+            }
+        }
+        return lastProgress;
+    }
+
     private void begin(final short op) {
         this.op = op;
         for (int r = 0; r < size; r++) {
@@ -261,18 +390,7 @@ public final class AeronCollective implements Collective, AutoCloseable {
             if (work < 0) {
                 return;
             }
-            final long now = System.nanoTime();
-            if (work > 0) {
-                lastProgress = now;
-            } else if (now - lastProgress >= timeoutNs) {
-                throw unavailable();
-            } else if (now - lastProgress >= GONE_CHECK_NS && now - lastGoneCheck >= GONE_CHECK_NS) {
-                lastGoneCheck = now;
-                final int gone = goneRank();
-                if (gone >= 0) {
-                    throw gone(gone, now - lastProgress);
-                }
-            }
+            lastProgress = waited(work, lastProgress);
             idle.idle(work);
         }
     }
@@ -314,6 +432,9 @@ public final class AeronCollective implements Collective, AutoCloseable {
         }
         final int from = buffer.getShort(offset + SENDER_RANK_OFFSET, LITTLE_ENDIAN);
         final int frameOp = buffer.getShort(offset + OP_KIND_OFFSET, LITTLE_ENDIAN);
+        if (op == OP_ROWS_CLAIM) {
+            return onSharedRows(buffer, offset, length, from, frameOp);
+        }
         final int messageLength = buffer.getInt(offset + MESSAGE_LENGTH_OFFSET, LITTLE_ENDIAN);
         final int chunkOffset = buffer.getInt(offset + CHUNK_OFFSET_OFFSET, LITTLE_ENDIAN);
         final int chunkLength = buffer.getInt(offset + CHUNK_LENGTH_OFFSET, LITTLE_ENDIAN);
@@ -340,6 +461,48 @@ public final class AeronCollective implements Collective, AutoCloseable {
         if (received[from] == messageLength) {
             complete[from] = true;
             remaining--;
+        }
+        return Action.CONTINUE;
+    }
+
+    /** A frame of a shared-rows call (the call's op is {@code OP_ROWS_CLAIM}; frames are any of the three). */
+    private Action onSharedRows(final DirectBuffer buffer, final int offset, final int length, final int from,
+                                final int frameOp) {
+        final int messageLength = buffer.getInt(offset + MESSAGE_LENGTH_OFFSET, LITTLE_ENDIAN);
+        final int chunkOffset = buffer.getInt(offset + CHUNK_OFFSET_OFFSET, LITTLE_ENDIAN);
+        final int chunkLength = buffer.getInt(offset + CHUNK_LENGTH_OFFSET, LITTLE_ENDIAN);
+        if (from != 1 - rank || complete[from]) {
+            return protocolError("unexpected sender rank " + from, buffer, offset);
+        }
+        if (messageLength != shareRows) {
+            return protocolError(TensorFrameDescriptor.opName(frameOp) + " of " + messageLength
+                    + " rows where this rank shares " + shareRows, buffer, offset);
+        }
+        switch (frameOp) {
+            case OP_ROWS_CLAIM -> {
+                if (chunkOffset < 0 || chunkOffset >= shareChunks || chunkLength != 0) {
+                    return protocolError("claim of chunk " + chunkOffset + " of " + shareChunks, buffer, offset);
+                }
+                peerClaim = rank == 0 ? Math.min(peerClaim, chunkOffset) : Math.max(peerClaim, chunkOffset);
+            }
+            case OP_ROWS -> {
+                if (rank != 0 || chunkOffset < 0 || chunkLength < 0 || chunkLength > shareRows - chunkOffset
+                        || length != HEADER_LENGTH + chunkLength * Float.BYTES) {
+                    return protocolError("rows [" + chunkOffset + ", +" + chunkLength + ") in a frame of " + length
+                            + " bytes to rank " + rank, buffer, offset);
+                }
+                FloatCodec.decode(buffer, TensorFrameDescriptor.payloadOffset(offset), shareTarget, chunkOffset,
+                        chunkLength);
+                received[from] += chunkLength;
+            }
+            case OP_ROWS_DONE -> {
+                complete[from] = true;
+                remaining--;
+            }
+            default -> {
+                return protocolError(TensorFrameDescriptor.opName(frameOp) + " where this rank shares rows",
+                        buffer, offset);
+            }
         }
         return Action.CONTINUE;
     }

@@ -102,13 +102,54 @@ final class ChunkedSender {
     }
 
     private void writeFrame(final MutableDirectBuffer buffer, final int offset, final int chunk) {
-        buffer.putLong(offset + SEQUENCE_OFFSET, sequence, LITTLE_ENDIAN);
-        buffer.putShort(offset + OP_KIND_OFFSET, op, LITTLE_ENDIAN);
-        buffer.putShort(offset + SENDER_RANK_OFFSET, senderRank, LITTLE_ENDIAN);
-        buffer.putInt(offset + MESSAGE_LENGTH_OFFSET, length, LITTLE_ENDIAN);
-        buffer.putInt(offset + CHUNK_OFFSET_OFFSET, sent, LITTLE_ENDIAN);
-        buffer.putInt(offset + CHUNK_LENGTH_OFFSET, chunk, LITTLE_ENDIAN);
+        writeHeader(buffer, offset, sequence, op, senderRank, length, sent, chunk);
         FloatCodec.encode(source, sourceOffset + sent, buffer, TensorFrameDescriptor.payloadOffset(offset), chunk);
+    }
+
+    private static void writeHeader(final MutableDirectBuffer buffer, final int at, final long sequence,
+                                    final short op, final int senderRank, final int messageLength,
+                                    final int chunkOffset, final int chunkLength) {
+        buffer.putLong(at + SEQUENCE_OFFSET, sequence, LITTLE_ENDIAN);
+        buffer.putShort(at + OP_KIND_OFFSET, op, LITTLE_ENDIAN);
+        buffer.putShort(at + SENDER_RANK_OFFSET, (short) senderRank, LITTLE_ENDIAN);
+        buffer.putInt(at + MESSAGE_LENGTH_OFFSET, messageLength, LITTLE_ENDIAN);
+        buffer.putInt(at + CHUNK_OFFSET_OFFSET, chunkOffset, LITTLE_ENDIAN);
+        buffer.putInt(at + CHUNK_LENGTH_OFFSET, chunkLength, LITTLE_ENDIAN);
+    }
+
+    /**
+     * Writes one frame outside the current message ({@link #isDone()} must be true): {@code count} floats of
+     * {@code source} from {@code offset} (none when {@code count} is 0), at most {@link #floatsPerFrame()}.
+     *
+     * @return true when the publication took it; false when it should be offered again (back pressure, an admin
+     *         action, no receiver yet — see {@link #lastResult()})
+     * @throws IllegalStateException when the publication is closed or exhausted, as {@link #doWork} does
+     */
+    boolean offerFrame(final long sequence, final short op, final int senderRank, final int messageLength,
+                       final int chunkOffset, final float[] source, final int offset, final int count) {
+        final long result = publication.tryClaim(TensorFrameDescriptor.frameLength(count), claim);
+        lastResult = result;
+        if (result > 0) {
+            final MutableDirectBuffer buffer = claim.buffer();
+            final int at = claim.offset();
+            writeHeader(buffer, at, sequence, op, senderRank, messageLength, chunkOffset, count);
+            if (count > 0) {
+                FloatCodec.encode(source, offset, buffer, TensorFrameDescriptor.payloadOffset(at), count);
+            }
+            claim.commit();
+            return true;
+        }
+        if (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION
+                || result == Publication.NOT_CONNECTED) {
+            return false;
+        }
+        throw new IllegalStateException("publication unusable: result=" + describe(result) + ", channel="
+                + publication.channel() + ", streamId=" + publication.streamId());
+    }
+
+    /** Most floats one frame carries on this publication. */
+    int floatsPerFrame() {
+        return floatsPerFrame;
     }
 
     /** The last {@code tryClaim} result: a position (&gt; 0) or a {@link Publication} code. */

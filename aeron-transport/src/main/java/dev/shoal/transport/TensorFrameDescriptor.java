@@ -42,6 +42,21 @@ public final class TensorFrameDescriptor {
     /** {@link dev.shoal.tensor.model.StageLink#sendNext}: the residual stream for the next pipeline stage. */
     public static final short OP_STAGE_HANDOFF = 3;
 
+    /**
+     * {@link dev.shoal.tensor.model.Collective#shareRowsToFirst}, a claim: the sender is about to make chunk
+     * {@code chunk offset} (an index of chunks, not floats); message length is the call's rows; no payload.
+     */
+    public static final short OP_ROWS_CLAIM = 4;
+
+    /** {@code shareRowsToFirst}, rows the sender made, to rank 0: chunk offset is the first row, payload the rows. */
+    public static final short OP_ROWS = 5;
+
+    /**
+     * {@code shareRowsToFirst}, the sender's last frame of the call: it takes no more chunks (chunk offset: how many
+     * it made); every rows frame it sent comes before this on its stream.
+     */
+    public static final short OP_ROWS_DONE = 6;
+
     public static final int SEQUENCE_OFFSET = 0;
     public static final int OP_KIND_OFFSET = 8;
     public static final int SENDER_RANK_OFFSET = 10;
@@ -81,6 +96,9 @@ public final class TensorFrameDescriptor {
             case OP_ALL_REDUCE_SUM -> "all-reduce-sum";
             case OP_GATHER -> "gather";
             case OP_STAGE_HANDOFF -> "stage-handoff";
+            case OP_ROWS_CLAIM -> "share-rows claim";
+            case OP_ROWS -> "share-rows rows";
+            case OP_ROWS_DONE -> "share-rows done";
             default -> "op#" + op;
         };
     }

@@ -141,4 +141,111 @@ class AeronCollectiveTest {
             return null;
         });
     }
+
+    /** What a shared-rows task makes of row {@code row} at {@code step}: the same bits whichever rank makes it. */
+    private static float row(final int step, final int row) {
+        return Float.intBitsToFloat(0x3f000000 | (step * 7919 + row) & 0x7fffff);
+    }
+
+    /**
+     * Rows shared at run time: rank 0 ends with every row, each rank made a contiguous run of chunks (rank 0 from
+     * the front, rank 1 from the back), every chunk was made by someone, and a rank that runs slower (20 times
+     * longer a chunk) leaves most of the chunks to the faster one — in either direction. Calls interleave with
+     * all-reduces and gathers, so the sequence numbers stay in step.
+     */
+    @ParameterizedTest(name = "{0}, slow rank {1}")
+    @CsvSource({"ipc, 0", "ipc, 1", "udp, 1", "ipc, -1"})
+    void shouldShareRowsAtRunTimeAndLeaveMostToTheFasterRank(final String transport, final int slowRank)
+            throws Exception {
+        mesh = Mesh.of(transport, 2, SETTINGS);
+        final int rows = 70_001; // a last chunk shorter than the rest
+        final int chunkRows = 1000;
+        final int chunks = 71;
+        final int steps = 6;
+        final List<int[][]> made = mesh.onAllRanks(c -> {
+            c.awaitConnected(Duration.ofSeconds(20));
+            final int[][] mine = new int[steps][chunks]; // [step][chunk]: 1 where this rank made it
+            for (int step = 0; step < steps; step++) {
+                final int s = step;
+                final float[] data = new float[rows + 3];
+                data[rows] = 42f;
+                c.shareRowsToFirst(data, rows, chunkRows, (from, to) -> {
+                    assertEquals(0, from % chunkRows, "chunks start on chunk edges");
+                    assertEquals(Math.min(rows, from + chunkRows), to);
+                    mine[s][from / chunkRows] = 1;
+                    for (int i = from; i < to; i++) {
+                        data[i] = row(s, i);
+                    }
+                    // a chunk of a 1B model's output takes 0.1-0.2 ms; the slow rank takes 3 ms
+                    final long until = System.nanoTime() + (c.rank() == slowRank ? 3_000_000 : 150_000);
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                });
+                assertEquals(42f, data[rows], "nothing past the rows is written");
+                for (int i = 0; i < rows; i++) {
+                    if (c.rank() == 0 || mine[s][i / chunkRows] == 1) {
+                        assertEquals(Float.floatToRawIntBits(row(s, i)), Float.floatToRawIntBits(data[i]),
+                                "rank " + c.rank() + " step " + s + " row " + i);
+                    }
+                }
+                final float[] x = partial(c.rank(), 2000 + step, 300);
+                c.allReduceSum(x, 0, 300);
+                assertArrayEquals(bits(rankOrderSum(2, 2000 + step, 300), 0, 300), bits(x, 0, 300));
+            }
+            return mine;
+        });
+        int slowTotal = 0;
+        for (int step = 0; step < steps; step++) {
+            final int[] front = made.get(0)[step];
+            final int[] back = made.get(1)[step];
+            int a = 0;
+            while (a < chunks && front[a] == 1) {
+                a++;
+            }
+            int b = chunks;
+            while (b > 0 && back[b - 1] == 1) {
+                b--;
+            }
+            for (int k = 0; k < chunks; k++) {
+                assertEquals(k < a ? 1 : 0, front[k], "rank 0 makes a run from the front, step " + step);
+                assertEquals(k >= b ? 1 : 0, back[k], "rank 1 makes a run from the back, step " + step);
+            }
+            assertTrue(b <= a, "every chunk made at step " + step + ": rank 0 [0, " + a + "), rank 1 [" + b + ", "
+                    + chunks + ")");
+            if (transport.equals("ipc")) {
+                // a rank reads every claim that has arrived before it takes a chunk, and over IPC a claim has
+                // arrived once written: only a chunk both took in the same instant is made twice
+                assertTrue(a - b <= 1, "at most the chunk where they met made twice, step " + step + ": rank 0 [0, "
+                        + a + "), rank 1 [" + b + ", " + chunks + ")");
+            }
+            slowTotal += slowRank == 0 ? a : slowRank == 1 ? chunks - b : 0;
+        }
+        if (slowRank >= 0) {
+            // the slow rank spends 3 ms a chunk, the fast one microseconds: it should take a small share
+            assertTrue(slowTotal < steps * chunks / 4, "slow rank " + slowRank + " made " + slowTotal + " of "
+                    + steps * chunks + " chunks");
+        }
+    }
+
+    @Test
+    void aGroupOfThreeShouldShareRowsByAnEvenSplit() throws Exception {
+        mesh = Mesh.of("ipc", 3, SETTINGS);
+        final int rows = 10_000;
+        mesh.onAllRanks(c -> {
+            final float[] data = new float[rows];
+            final int[] count = new int[1];
+            c.shareRowsToFirst(data, rows, 512, (from, to) -> {
+                count[0] += to - from;
+                for (int i = from; i < to; i++) {
+                    data[i] = row(1, i);
+                }
+            });
+            assertTrue(count[0] > 2_500 && count[0] < 4_500, "rank " + c.rank() + " made " + count[0] + " rows");
+            for (int i = 0; i < rows && c.rank() == 0; i++) {
+                assertEquals(Float.floatToRawIntBits(row(1, i)), Float.floatToRawIntBits(data[i]), "row " + i);
+            }
+            return null;
+        });
+    }
 }

@@ -9,10 +9,10 @@ import dev.shoal.tensor.model.Slice;
  * <p>It counts what {@code SliceWeights.load(...).compact(...)} keeps: the whole token embedding on a slice that
  * starts at layer 0 (it looks up any token); per layer, the rows of Q/K/V and gate/up and the columns of
  * {@code attn_output} and {@code ffn_down} of its heads and FFN range; on a slice that ends at the last layer its own
- * copy of the output rows of its vocabulary range and the final norm. Then the KV cache of its layers and KV heads,
- * and the fixed per-node overhead. (A slice that holds the whole vocabulary of a tied embedding keeps one copy for
- * both since session 17, {@code SliceWeights.mapMatrices}; this model still counts the output rows again there, on
- * the safe side. Q4_0 matrices a worker repacks, {@code compactInterleaved}, are the same size as their copies.)
+ * copy of the output rows of its vocabulary range and the final norm — unless it also starts at layer 0 of a model
+ * with tied embeddings, whose output rows it reads from the embedding it holds whole. Then the KV cache of its
+ * layers and KV heads, and the fixed per-node overhead. (Q4_0 matrices a worker repacks, {@code compactInterleaved},
+ * are the same size as their copies.)
  */
 final class RankMemory {
 
@@ -48,7 +48,9 @@ final class RankMemory {
             weights += model.embeddingBytes();
         }
         if (end == model.layers()) {
-            weights += model.output().rowBytes(template.vocabCount()) + model.outputNormBytes();
+            // a slice of every layer of a tied model reads its output rows from the embedding it holds whole
+            weights += (start == 0 && model.tiedEmbeddings() ? 0 : model.output().rowBytes(template.vocabCount()))
+                    + model.outputNormBytes();
         }
         return new MemoryNeed(weights, (end - start) * kvPerLayer, overhead);
     }

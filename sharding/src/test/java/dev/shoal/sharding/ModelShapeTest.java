@@ -120,6 +120,24 @@ class ModelShapeTest {
     }
 
     @Test
+    void tiedTensorRanksShouldReadTheirOutputFromTheEmbeddingTheyHoldAndLastStagesKeepTheirRows() {
+        ModelShape m = llama1b(GgmlType.Q8_0);
+        assertTrue(m.tiedEmbeddings());
+        long replicatedPerLayer = 2L * m.dim() * Float.BYTES;
+        long sum = 0;
+        for (var part : TensorSplit.parts(m, 2)) {
+            sum += RankMemory.of(m, part, 4096, 1, 0).weightBytes();
+        }
+        // the layers once, the embedding and the replicated norms on both ranks, no output rows at all
+        assertEquals(m.weightBytes() - m.outputBytes() + m.embeddingBytes() + m.outputNormBytes()
+                + m.layers() * replicatedPerLayer, sum);
+        // a last stage holds no embedding: it keeps its own copy of the output rows
+        MemoryNeed last = RankMemory.of(m, m.stageSlice(8, m.layers()), 4096, 1, 0);
+        MemoryNeed first = RankMemory.of(m, m.stageSlice(0, 8), 4096, 1, 0);
+        assertEquals(m.weightBytes(), first.weightBytes() + last.weightBytes());
+    }
+
+    @Test
     void shouldSumTensorRanksToTheWholeLayersWithTheEmbeddingOnEachRank() {
         ModelShape m = llama8b(GgmlType.Q4_K);
         List<MemoryNeed> ranks = new ArrayList<>();

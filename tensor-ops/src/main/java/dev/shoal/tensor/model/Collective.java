@@ -26,6 +26,43 @@ public interface Collective {
      */
     void gatherToFirst(float[] data, int[] starts, int[] ends);
 
+    /**
+     * Rows {@code [0, rows)} of {@code data} made by the group together when every rank can make any of them (a
+     * tied output projection every rank holds whole): {@code task} fills the rows of the chunks this rank takes —
+     * chunks of {@code chunkRows} rows, the last one shorter — and afterwards rank 0 holds every row (the other
+     * ranks' arrays hold at least the rows they made). Which rank makes which chunk may be decided while the call
+     * runs, so a rank that runs slower for a while leaves more of the rows to the others; the task must therefore
+     * give the same bits for a row whichever rank makes it. A chunk may be made by two ranks at once (both give the
+     * same bits). This default splits the chunks evenly in rank order and gathers them, as
+     * {@link #gatherToFirst} does.
+     */
+    default void shareRowsToFirst(float[] data, int rows, int chunkRows, RowTask task) {
+        if (chunkRows < 1 || rows < 0 || rows > data.length) {
+            throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
+                    + data.length);
+        }
+        final int n = size();
+        final int chunks = (rows + chunkRows - 1) / chunkRows;
+        final int[] starts = new int[n];
+        final int[] ends = new int[n];
+        for (int r = 0; r < n; r++) {
+            starts[r] = Math.min(rows, (int) ((long) chunks * r / n) * chunkRows);
+            ends[r] = Math.min(rows, (int) ((long) chunks * (r + 1) / n) * chunkRows);
+        }
+        if (ends[rank()] > starts[rank()]) {
+            task.compute(starts[rank()], ends[rank()]);
+        }
+        if (n > 1) {
+            gatherToFirst(data, starts, ends);
+        }
+    }
+
+    /** Fills rows {@code [from, to)} of the array given to {@link #shareRowsToFirst}. */
+    @FunctionalInterface
+    interface RowTask {
+        void compute(int from, int to);
+    }
+
     /** The trivial group of one. */
     static Collective single() {
         return SingleRank.INSTANCE;
@@ -51,6 +88,13 @@ public interface Collective {
 
         @Override
         public void gatherToFirst(float[] data, int[] starts, int[] ends) {
+        }
+
+        @Override
+        public void shareRowsToFirst(float[] data, int rows, int chunkRows, RowTask task) {
+            if (rows > 0) {
+                task.compute(0, rows);
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A tensor-parallel group of threads inside one JVM: the seam tests use to run one model as several slices, and
@@ -17,6 +18,9 @@ public final class InProcessGroup {
     private final CyclicBarrier barrier;
     private final float[][] published;
     private final long timeoutNanos;
+    // shareRowsToFirst: the next chunk any rank may take, and which rank made each chunk of the current call
+    private final AtomicInteger nextChunk = new AtomicInteger();
+    private int[] chunkMaker = new int[0];
 
     public InProcessGroup(int size, Duration timeout) {
         this.size = size;
@@ -88,6 +92,37 @@ public final class InProcessGroup {
             for (int r = 0; r < size && rank == 0; r++) {
                 if (r != rank) {
                     System.arraycopy(published[r], starts[r], data, starts[r], ends[r] - starts[r]);
+                }
+            }
+            await();
+        }
+
+        /** Every rank takes chunks from one shared counter; rank 0 then copies the chunks the others made. */
+        @Override
+        public void shareRowsToFirst(float[] data, int rows, int chunkRows, RowTask task) {
+            if (chunkRows < 1 || rows < 0 || rows > data.length) {
+                throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows
+                        + " for an array of " + data.length);
+            }
+            final int chunks = (rows + chunkRows - 1) / chunkRows;
+            if (rank == 0) {
+                nextChunk.set(0);
+                if (chunkMaker.length < chunks) {
+                    chunkMaker = new int[chunks];
+                }
+            }
+            published[rank] = data;
+            await();
+            for (int k; (k = nextChunk.getAndIncrement()) < chunks; ) {
+                chunkMaker[k] = rank;
+                task.compute(k * chunkRows, Math.min(rows, (k + 1) * chunkRows));
+            }
+            await();
+            for (int k = 0; k < chunks && rank == 0; k++) {
+                if (chunkMaker[k] != 0) {
+                    int from = k * chunkRows;
+                    System.arraycopy(published[chunkMaker[k]], from, data, from,
+                            Math.min(rows, from + chunkRows) - from);
                 }
             }
             await();

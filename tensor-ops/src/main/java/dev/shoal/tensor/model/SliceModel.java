@@ -76,6 +76,9 @@ public final class SliceModel implements StepModel {
     private final InputActivations hbIn;
     private final MatmulTask matmulTask;
     private final WorkerPool.RangeTask attentionTask = this::attention;
+    private final HeadTask headTask = new HeadTask();
+    /** Rows per chunk a tensor group shares of a whole output matrix: whole row groups, about 1024 rows. */
+    private final int headChunkRows;
     private int attentionLayer;
     // the single-token call's batch of one, kept to avoid allocating per token
     private final int[] oneToken = new int[1];
@@ -140,6 +143,8 @@ public final class SliceModel implements StepModel {
         this.hb2 = new float[maxBatch * ffnLocal];
         this.logits = new float[s.producesLogits(c) ? maxBatch : 0][];
         this.packedLogits = new float[0];
+        final int grain = w.output() == null ? 1 : w.output().rowGrain();
+        this.headChunkRows = (HEAD_CHUNK_ROWS + grain - 1) / grain * grain;
         List<ActivationType> xbTypes = new ArrayList<>();
         List<ActivationType> attTypes = new ArrayList<>();
         List<ActivationType> hbTypes = new ArrayList<>();
@@ -359,7 +364,13 @@ public final class SliceModel implements StepModel {
         outputLogits(count, wantLogits);
     }
 
-    /** Final norm and this slice's vocabulary rows for the batch rows that want logits, gathered over the group. */
+    /**
+     * Final norm and the output rows for the batch rows that want logits, gathered over the group. A slice holding
+     * the whole output matrix (a tied embedding it holds anyway) in a group of several shares one row's logits with
+     * its peers at run time ({@link Collective#shareRowsToFirst}: the last stretch of the step is not held up by a
+     * rank that runs slower for a while); several rows, or a slice with only its own vocabulary rows, make that
+     * slice's rows and gather them.
+     */
     private void outputLogits(int count, boolean[] wantLogits) {
         final int dim = c.dim();
         // wanted rows, normed and packed, so the output matrix streams once for all of them
@@ -374,20 +385,48 @@ public final class SliceModel implements StepModel {
             return;
         }
         final Matrix out = w.output();
-        final int rows = out.rows();
+        final int vocab = c.vocabSize();
+        final boolean wholeInGroup = out.rows() == vocab && collective.size() > 1;
+        xbIn.invalidate(wanted);
+        if (wholeInGroup && wanted == 1) {
+            for (int b = 0; b < count; b++) {
+                if (wantLogits[b]) {
+                    if (logits[b] == null) {
+                        logits[b] = new float[vocab];
+                    }
+                    headTask.target = logits[b];
+                    collective.shareRowsToFirst(logits[b], vocab, headChunkRows, headTask);
+                    headTask.target = null;
+                }
+            }
+            return;
+        }
+        // this slice's vocabulary rows: all of a matrix cut to them, or their range of a whole one
+        final int rows = wholeInGroup ? vocab : out.rows();
+        final int from = wholeInGroup ? s.vocabStart() : 0;
+        final int to = wholeInGroup ? s.vocabEnd() : rows;
         if (packedLogits.length < wanted * rows) {
             packedLogits = new float[wanted * rows];
         }
-        xbIn.invalidate(wanted);
-        matmul(out, xbIn, packedLogits, rows, wanted);
+        matmul(out, xbIn, packedLogits, rows, wanted, from, to);
         for (int b = 0, i = 0; b < count; b++) {
             if (wantLogits[b]) {
                 if (logits[b] == null) {
-                    logits[b] = new float[c.vocabSize()];
+                    logits[b] = new float[vocab];
                 }
-                System.arraycopy(packedLogits, i++ * rows, logits[b], s.vocabStart(), rows);
+                System.arraycopy(packedLogits, i++ * rows + from, logits[b], s.vocabStart(), to - from);
                 collective.gatherToFirst(logits[b], vocabStarts, vocabEnds);
             }
+        }
+    }
+
+    /** Rows of one batch row's logits for {@link Collective#shareRowsToFirst}, straight into its array. */
+    private final class HeadTask implements Collective.RowTask {
+        private float[] target;
+
+        @Override
+        public void compute(int from, int to) {
+            matmul(w.output(), xbIn, target, c.vocabSize(), 1, from, to);
         }
     }
 
@@ -406,15 +445,30 @@ public final class SliceModel implements StepModel {
      * ({@link InputActivations#panels}).
      */
     private void matmul(Matrix m, InputActivations in, float[] out, int outStride, int inputs) {
+        matmul(m, in, out, outStride, inputs, 0, m.rows());
+    }
+
+    /**
+     * Rows {@code [from, to)} of {@link #matmul(Matrix, InputActivations, float[], int, int)}, widened to whole
+     * units (row groups or tiles; the rows around the range are made too, into the same places of {@code out}).
+     */
+    private void matmul(Matrix m, InputActivations in, float[] out, int outStride, int inputs, int from, int to) {
         final ActivationType t = typeFor(m);
         final boolean tiled = inputs >= Matrix.TILE_FROM_BATCH;
         final float[] panels = m.readsPanels(t, inputs, matmulTask.oneThread) ? in.panels(t) : null;
         // chunks hold whole groups of an interleaved matrix, or whole tiles (MatmulTask turns them back into rows)
         final int unit = tiled ? Matrix.TILE_ROWS : m.rowGrain();
-        matmulTask.set(m, in.get(t), out, outStride, inputs, panels, unit);
-        final int units = (m.rows() + unit - 1) / unit;
+        final int first = from / unit;
+        matmulTask.set(m, in.get(t), out, outStride, inputs, panels, unit, first);
+        final int units = (to + unit - 1) / unit - first;
         pool.runShared(units, matmulTask, tiled ? PREFILL_CHUNK_TILES : WorkerPool.MIN_SHARED_CHUNK);
     }
+
+    /**
+     * About how many output rows a tensor group shares as one chunk: 0.1–0.2 ms of one core's work on a 1B model's
+     * output (2048 columns), so ranks meet within a fraction of a millisecond, and 128 chunks of a 128K vocabulary.
+     */
+    private static final int HEAD_CHUNK_ROWS = 1024;
 
     /**
      * Fewest tiles per shared prefill chunk: 64 rows, so a 512-row K or V projection still splits into eight
@@ -436,6 +490,8 @@ public final class SliceModel implements StepModel {
         private float[] panels;
         /** Rows per unit of the pool's range: a row group of an interleaved matrix, or a prefill tile. */
         private int unit;
+        /** The unit the pool's range starts at: a product of a range of the matrix's rows. */
+        private int firstUnit;
         /**
          * Whether the pool has one thread, so that prefill may take the kernels that are faster only there
          * ({@link Matrix#multiplyBatch(QuantizedActivations, float[], int, int, int, int, boolean)}): on the anchor
@@ -450,7 +506,8 @@ public final class SliceModel implements StepModel {
         }
 
         void set(Matrix m, QuantizedActivations in, float[] out, int outStride, int count, float[] panels,
-                 int unit) {
+                 int unit, int firstUnit) {
+            this.firstUnit = firstUnit;
             this.m = m;
             this.in = in;
             this.out = out;
@@ -462,7 +519,8 @@ public final class SliceModel implements StepModel {
 
         @Override
         public void run(int u0, int u1) {
-            m.multiplyBatch(in, out, outStride, count, u0 * unit, Math.min(m.rows(), u1 * unit), oneThread, panels);
+            m.multiplyBatch(in, out, outStride, count, (firstUnit + u0) * unit,
+                    Math.min(m.rows(), (firstUnit + u1) * unit), oneThread, panels);
         }
     }
 

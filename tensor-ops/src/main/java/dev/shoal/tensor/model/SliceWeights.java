@@ -10,7 +10,8 @@ import java.lang.foreign.Arena;
 /**
  * The weights a {@link Slice} needs, as windows onto a GGUF file (or, after {@link #compact}, copies of them).
  * Token embeddings are kept whole by the first stage; the output projection (or the tied embedding) is cut to the
- * slice's vocabulary rows by the last stage.
+ * slice's vocabulary rows by the last stage — except where the output is the tied embedding the slice holds whole
+ * anyway (a slice of every layer), whose output is then that whole matrix.
  */
 public record SliceWeights(ModelConfig config, Slice slice, Matrix tokenEmbedding, LayerWeights[] layers,
                            float[] outputNorm, Matrix output) {
@@ -53,8 +54,11 @@ public record SliceWeights(ModelConfig config, Slice slice, Matrix tokenEmbeddin
         Matrix out = null;
         if (s.producesLogits(c)) {
             outNorm = vector(file, "output_norm.weight", 0, c.dim());
-            String outName = c.tiedEmbeddings() ? "token_embd.weight" : "output.weight";
-            out = Matrix.of(file, outName, s.vocabStart(), s.vocabEnd(), 0, c.dim());
+            // a slice that holds the whole tied embedding already has every output row: it keeps no second copy,
+            // and its tensor group shares the output rows at run time (SliceModel, Collective.shareRowsToFirst)
+            out = c.tiedEmbeddings() && embd != null ? embd
+                    : Matrix.of(file, c.tiedEmbeddings() ? "token_embd.weight" : "output.weight", s.vocabStart(),
+                    s.vocabEnd(), 0, c.dim());
         }
         return new SliceWeights(c, s, embd, layers, outNorm, out);
     }

@@ -22,6 +22,14 @@ final class SlicedRunner implements AutoCloseable {
     private final WorkerPool pool = new WorkerPool(1);
 
     SlicedRunner(GgufFile file, int stages, int ranks, int context) {
+        this(file, stages, ranks, context, false);
+    }
+
+    /**
+     * @param evenRows the tensor groups share output rows by {@link Collective}'s even split instead of the
+     *                 in-process group's run-time one
+     */
+    SlicedRunner(GgufFile file, int stages, int ranks, int context, boolean evenRows) {
         ModelConfig c = ModelConfig.fromGguf(file);
         Slice whole = Slice.whole(c);
         int block = file.tensor("blk.0.ffn_down.weight").type().blockSize();
@@ -48,12 +56,42 @@ final class SlicedRunner implements AutoCloseable {
             for (int r = 0; r < ranks; r++) {
                 StageLink link = stages == 1 ? StageLink.NONE
                         : InProcessPipe.link(st == 0 ? null : pipes[st - 1][r], st == stages - 1 ? null : pipes[st][r]);
-                models[st][r] = new SliceModel(SliceWeights.load(file, c, parts[r]), group.member(r), link, pool,
+                Collective member = evenRows ? evenRows(group.member(r)) : group.member(r);
+                models[st][r] = new SliceModel(SliceWeights.load(file, c, parts[r]), member, link, pool,
                         context, starts, ends);
                 caches[st][r] = models[st][r].newCache(context);
             }
         }
         exec = Executors.newFixedThreadPool(stages * ranks);
+    }
+
+    /** {@code member} with the interface's even split of shared rows. */
+    private static Collective evenRows(Collective member) {
+        return new Collective() {
+            @Override
+            public int rank() {
+                return member.rank();
+            }
+
+            @Override
+            public int size() {
+                return member.size();
+            }
+
+            @Override
+            public void allReduceSum(float[] data, int offset, int length) {
+                member.allReduceSum(data, offset, length);
+            }
+
+            @Override
+            public void gatherToFirst(float[] data, int[] starts, int[] ends) {
+                member.gatherToFirst(data, starts, ends);
+            }
+        };
+    }
+
+    SliceModel model(int stage, int rank) {
+        return models[stage][rank];
     }
 
     Slice slice(int stage, int rank) {
