@@ -96,6 +96,9 @@ public final class AeronCollective implements Collective, AutoCloseable {
     private int shareRows;
     private int shareChunks;
     private int peerClaim;
+    // shareRowsToFirst in a group of more than two: the even split's parts, by rank
+    private final int[] evenStarts;
+    private final int[] evenEnds;
 
     private long sequence;
     private short op;
@@ -130,6 +133,8 @@ public final class AeronCollective implements Collective, AutoCloseable {
         this.received = new int[size];
         this.complete = new boolean[size];
         this.connectedOnce = new boolean[size];
+        this.evenStarts = new int[size];
+        this.evenEnds = new int[size];
         this.senders = new ChunkedSender[size];
         final Endpoint own = this.endpoints[rank];
         Subscription sub = null;
@@ -259,14 +264,19 @@ public final class AeronCollective implements Collective, AutoCloseable {
 
     @Override
     public void shareRowsToFirst(final float[] data, final int rows, final int chunkRows, final RowTask task) {
-        if (size != 2) {
-            Collective.super.shareRowsToFirst(data, rows, chunkRows, task);
-            return;
-        }
         checkUsable();
         if (chunkRows < 1 || rows < 0 || rows > data.length) {
             throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
                     + data.length);
+        }
+        if (size != 2) {
+            // the interface's even split, in arrays kept for it (this runs once a token)
+            Collective.evenRows(rows, chunkRows, evenStarts, evenEnds);
+            if (evenEnds[rank] > evenStarts[rank]) {
+                task.compute(evenStarts[rank], evenEnds[rank]);
+            }
+            gatherToFirst(data, evenStarts, evenEnds);
+            return;
         }
         final int peer = 1 - rank;
         final int chunks = (rows + chunkRows - 1) / chunkRows;
@@ -279,6 +289,7 @@ public final class AeronCollective implements Collective, AutoCloseable {
         final int step = rank == 0 ? 1 : -1;
         int next = rank == 0 ? 0 : chunks - 1;
         int made = 0;
+        boolean stopped = false;
         try {
             long lastProgress = System.nanoTime();
             idle.reset();
@@ -305,9 +316,9 @@ public final class AeronCollective implements Collective, AutoCloseable {
                     idle.reset();
                     continue;
                 }
-                if (made >= 0) {
+                if (!stopped) {
                     send(OP_ROWS_DONE, made, data, 0, 0);
-                    made = -1; // done sent: take no more chunks
+                    stopped = true;
                     work++;
                 }
                 if (remaining == 0) {

@@ -127,6 +127,9 @@ final class ChunkedSender {
      */
     boolean offerFrame(final long sequence, final short op, final int senderRank, final int messageLength,
                        final int chunkOffset, final float[] source, final int offset, final int count) {
+        if (!done) {
+            throw new IllegalStateException("a message is still being sent: " + sent + " of " + length + " floats");
+        }
         final long result = publication.tryClaim(TensorFrameDescriptor.frameLength(count), claim);
         lastResult = result;
         if (result > 0) {

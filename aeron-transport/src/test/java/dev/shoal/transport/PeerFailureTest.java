@@ -87,6 +87,40 @@ class PeerFailureTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"udp", "ipc"})
+    void aRankSharingRowsShouldNameAPeerThatIsGoneOrSilent(final String transport) throws Exception {
+        // the peer makes its share of a first call, then closes (gone) — or, on a second mesh, never joins (silent)
+        final Duration longTimeout = Duration.ofSeconds(30);
+        mesh = Mesh.of(transport, 2, TransportSettings.DEFAULT.withPeerTimeout(longTimeout));
+        final float[][] rows = new float[2][50_000];
+        mesh.onAllRanks(c -> {
+            c.awaitConnected(Duration.ofSeconds(10));
+            c.shareRowsToFirst(rows[c.rank()], 50_000, 1000, (from, to) -> java.util.Arrays.fill(rows[c.rank()],
+                    from, to, 1f));
+            return null;
+        });
+        mesh.kill(1);
+        final Failure gone = mesh.submit(c -> timeFailure(() -> c.shareRowsToFirst(rows[0], 50_000, 1000,
+                (from, to) -> { })), 0).getFirst().get(60, TimeUnit.SECONDS);
+        final PeerUnavailableException e = assertInstanceOf(PeerUnavailableException.class, gone.thrown());
+        assertEquals(1, e.rank(), e.getMessage());
+        assertTrue(gone.elapsedNs() < 5_000_000_000L, "took " + gone.elapsedNs() / 1e6 + " ms");
+        mesh.close();
+
+        mesh = Mesh.of(transport, 2, SETTINGS);
+        mesh.onAllRanks(c -> {
+            c.awaitConnected(Duration.ofSeconds(10));
+            return null;
+        });
+        final Failure silent = mesh.submit(c -> timeFailure(() -> c.shareRowsToFirst(rows[1], 50_000, 1000,
+                (from, to) -> { })), 1).getFirst().get(30, TimeUnit.SECONDS);
+        final PeerUnavailableException s = assertInstanceOf(PeerUnavailableException.class, silent.thrown());
+        assertEquals(0, s.rank(), s.getMessage());
+        assertTrue(silent.elapsedNs() >= TIMEOUT.toNanos() - 50_000_000L, "gave up early: " + silent.elapsedNs());
+        assertTrue(silent.elapsedNs() < MAX_ELAPSED_NS, "took " + silent.elapsedNs() / 1e6 + " ms");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"udp", "ipc"})
     void shouldGiveAPeerThatIsThereButSilentTheWholeTimeoutThenNameIt(final String transport) throws Exception {
         mesh = Mesh.of(transport, 3, SETTINGS);
         mesh.onAllRanks(c -> {

@@ -41,19 +41,24 @@ public interface Collective {
             throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
                     + data.length);
         }
-        final int n = size();
-        final int chunks = (rows + chunkRows - 1) / chunkRows;
-        final int[] starts = new int[n];
-        final int[] ends = new int[n];
-        for (int r = 0; r < n; r++) {
-            starts[r] = Math.min(rows, (int) ((long) chunks * r / n) * chunkRows);
-            ends[r] = Math.min(rows, (int) ((long) chunks * (r + 1) / n) * chunkRows);
-        }
+        final int[] starts = new int[size()];
+        final int[] ends = new int[size()];
+        evenRows(rows, chunkRows, starts, ends);
         if (ends[rank()] > starts[rank()]) {
             task.compute(starts[rank()], ends[rank()]);
         }
-        if (n > 1) {
+        if (size() > 1) {
             gatherToFirst(data, starts, ends);
+        }
+    }
+
+    /** Rows {@code [0, rows)} in whole chunks split evenly over {@code starts.length} ranks in rank order. */
+    static void evenRows(int rows, int chunkRows, int[] starts, int[] ends) {
+        final int n = starts.length;
+        final int chunks = (rows + chunkRows - 1) / chunkRows;
+        for (int r = 0; r < n; r++) {
+            starts[r] = Math.min(rows, (int) ((long) chunks * r / n) * chunkRows);
+            ends[r] = Math.min(rows, (int) ((long) chunks * (r + 1) / n) * chunkRows);
         }
     }
 
