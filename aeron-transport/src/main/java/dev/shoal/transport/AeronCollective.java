@@ -265,10 +265,7 @@ public final class AeronCollective implements Collective, AutoCloseable {
     @Override
     public void shareRowsToFirst(final float[] data, final int rows, final int chunkRows, final RowTask task) {
         checkUsable();
-        if (chunkRows < 1 || rows < 0 || rows > data.length) {
-            throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
-                    + data.length);
-        }
+        final int chunks = Collective.chunkCount(data, rows, chunkRows);
         if (size != 2) {
             // the interface's even split, in arrays kept for it (this runs once a token)
             Collective.evenRows(rows, chunkRows, evenStarts, evenEnds);
@@ -279,7 +276,6 @@ public final class AeronCollective implements Collective, AutoCloseable {
             return;
         }
         final int peer = 1 - rank;
-        final int chunks = (rows + chunkRows - 1) / chunkRows;
         begin(OP_ROWS_CLAIM);
         expected[peer] = rows;
         shareTarget = data;

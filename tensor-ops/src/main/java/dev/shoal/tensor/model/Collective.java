@@ -37,10 +37,7 @@ public interface Collective {
      * {@link #gatherToFirst} does.
      */
     default void shareRowsToFirst(float[] data, int rows, int chunkRows, RowTask task) {
-        if (chunkRows < 1 || rows < 0 || rows > data.length) {
-            throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
-                    + data.length);
-        }
+        chunkCount(data, rows, chunkRows);
         final int[] starts = new int[size()];
         final int[] ends = new int[size()];
         evenRows(rows, chunkRows, starts, ends);
@@ -50,6 +47,19 @@ public interface Collective {
         if (size() > 1) {
             gatherToFirst(data, starts, ends);
         }
+    }
+
+    /**
+     * The chunks of a {@link #shareRowsToFirst} call, after checking its arguments.
+     *
+     * @throws IllegalArgumentException when the rows do not fit the array or a chunk is empty
+     */
+    static int chunkCount(float[] data, int rows, int chunkRows) {
+        if (chunkRows < 1 || rows < 0 || rows > data.length) {
+            throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows + " for an array of "
+                    + data.length);
+        }
+        return (rows + chunkRows - 1) / chunkRows;
     }
 
     /** Rows {@code [0, rows)} in whole chunks split evenly over {@code starts.length} ranks in rank order. */

@@ -100,11 +100,7 @@ public final class InProcessGroup {
         /** Every rank takes chunks from one shared counter; rank 0 then copies the chunks the others made. */
         @Override
         public void shareRowsToFirst(float[] data, int rows, int chunkRows, RowTask task) {
-            if (chunkRows < 1 || rows < 0 || rows > data.length) {
-                throw new IllegalArgumentException("rows " + rows + " in chunks of " + chunkRows
-                        + " for an array of " + data.length);
-            }
-            final int chunks = (rows + chunkRows - 1) / chunkRows;
+            final int chunks = Collective.chunkCount(data, rows, chunkRows);
             if (rank == 0) {
                 nextChunk.set(0);
                 if (chunkMaker.length < chunks) {
