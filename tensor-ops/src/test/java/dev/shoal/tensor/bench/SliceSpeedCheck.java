@@ -21,7 +21,9 @@ import java.nio.file.Path;
  * bandwidth), {@code -DranksOnly=true} skip the whole model (C2 compiles the kernels for the shapes it meets
  * first: the whole model after the slices ran twice as slow), {@code -Dpasses=N}, and {@code -Dgroup=true}: all
  * ranks at once, one thread each, exchanging through an {@link dev.shoal.tensor.model.InProcessGroup} (give the
- * JVM as many cores) — the cluster's step without Aeron, Pekko or a second JVM. docs/BENCHMARKS.md has figures.
+ * JVM as many cores) — the cluster's step without Aeron, Pekko or a second JVM; {@code -Dtrace=FILE} with
+ * {@code -Drank=R}: the rank's exchange times of its last pass to {@code FILE.rankR}, for {@link SegmentTraceCheck}.
+ * docs/BENCHMARKS.md has figures.
  */
 public final class SliceSpeedCheck {
 
@@ -57,10 +59,14 @@ public final class SliceSpeedCheck {
                         continue;
                     }
                     SliceWeights w = SliceWeights.load(file, c, parts[r]);
+                    Silent silent = new Silent(r, ranks, c.layers());
                     SliceModel m = new SliceModel(Boolean.parseBoolean(System.getProperty("compact", "true"))
-                            ? w.compact(arena) : w, new Silent(r, ranks),
+                            ? w.compact(arena) : w, silent,
                             StageLink.NONE, pool, tokens + 1, 1, vs, ve);
                     run("rank " + r + "/" + ranks, m, tokens);
+                    if (System.getProperty("trace") != null) {
+                        silent.write(System.getProperty("trace"));
+                    }
                 }
             }
         }
@@ -107,14 +113,56 @@ public final class SliceSpeedCheck {
         System.out.printf("%-10s %.1f ms/token (%.2f tok/s)%n", label, ms, 1000 / ms);
     }
 
-    /** A group whose communication does nothing: each rank's compute measured alone. */
-    private record Silent(int rank, int size) implements Collective {
+    /**
+     * A group whose communication does nothing: each rank's compute measured alone. With {@code -Dtrace=FILE} the
+     * last pass's exchange times go to {@code FILE.rankR}: a {@code # layers L} line, then one nanosecond stamp per
+     * exchange reached. Two ranks run side by side give each segment's time on both: what a lockstep would wait.
+     */
+    private static final class Silent implements Collective {
+        private final int rank;
+        private final int size;
+        private final int layers;
+        private final long[] stamps = new long[1 << 16];
+        private int count;
+
+        Silent(int rank, int size, int layers) {
+            this.rank = rank;
+            this.size = size;
+            this.layers = layers;
+        }
+
+        @Override
+        public int rank() {
+            return rank;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        private void stamp() {
+            if (count < stamps.length) {
+                stamps[count++] = System.nanoTime();
+            }
+        }
+
+        void write(String file) throws java.io.IOException {
+            StringBuilder b = new StringBuilder("# layers ").append(layers).append('\n');
+            for (int i = 0; i < count; i++) {
+                b.append(stamps[i]).append('\n');
+            }
+            java.nio.file.Files.writeString(Path.of(file + ".rank" + rank), b);
+        }
+
         @Override
         public void allReduceSum(float[] data, int offset, int length) {
+            stamp();
         }
 
         @Override
         public void gatherToFirst(float[] data, int[] starts, int[] ends) {
+            stamp();
         }
     }
 }
