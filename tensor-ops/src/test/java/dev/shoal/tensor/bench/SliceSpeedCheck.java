@@ -59,13 +59,13 @@ public final class SliceSpeedCheck {
                         continue;
                     }
                     SliceWeights w = SliceWeights.load(file, c, parts[r]);
-                    Silent silent = new Silent(r, ranks, c.layers());
+                    ExchangeTimes times = new ExchangeTimes(c.layers(), tokens);
                     SliceModel m = new SliceModel(Boolean.parseBoolean(System.getProperty("compact", "true"))
-                            ? w.compact(arena) : w, silent,
+                            ? w.compact(arena) : w, new Silent(r, ranks, times),
                             StageLink.NONE, pool, tokens + 1, 1, vs, ve);
                     run("rank " + r + "/" + ranks, m, tokens);
                     if (System.getProperty("trace") != null) {
-                        silent.write(System.getProperty("trace"));
+                        times.write(System.getProperty("trace"), r);
                     }
                 }
             }
@@ -113,56 +113,46 @@ public final class SliceSpeedCheck {
         System.out.printf("%-10s %.1f ms/token (%.2f tok/s)%n", label, ms, 1000 / ms);
     }
 
+    /** A group whose communication does nothing: each rank's compute measured alone; it notes each exchange. */
+    private record Silent(int rank, int size, ExchangeTimes times) implements Collective {
+        @Override
+        public void allReduceSum(float[] data, int offset, int length) {
+            times.stamp();
+        }
+
+        @Override
+        public void gatherToFirst(float[] data, int[] starts, int[] ends) {
+            times.stamp();
+        }
+    }
+
     /**
-     * A group whose communication does nothing: each rank's compute measured alone. With {@code -Dtrace=FILE} the
-     * last pass's exchange times go to {@code FILE.rankR}: a {@code # layers L} line, then one nanosecond stamp per
-     * exchange reached. Two ranks run side by side give each segment's time on both: what a lockstep would wait.
+     * When a rank reached each exchange of one pass (2L + 1 a token). {@code -Dtrace=FILE} writes them to
+     * {@code FILE.rankR}: a {@code # layers L} line, then one nanosecond stamp per line. Two ranks run side by side
+     * give each segment's time on both: what a lockstep would wait ({@link SegmentTraceCheck}).
      */
-    private static final class Silent implements Collective {
-        private final int rank;
-        private final int size;
+    private static final class ExchangeTimes {
         private final int layers;
-        private final long[] stamps = new long[1 << 16];
+        private final long[] stamps;
         private int count;
 
-        Silent(int rank, int size, int layers) {
-            this.rank = rank;
-            this.size = size;
+        ExchangeTimes(int layers, int tokens) {
             this.layers = layers;
+            this.stamps = new long[tokens * (2 * layers + 1)];
         }
 
-        @Override
-        public int rank() {
-            return rank;
-        }
-
-        @Override
-        public int size() {
-            return size;
-        }
-
-        private void stamp() {
-            if (count < stamps.length) {
+        void stamp() {
+            if (count < stamps.length) { // a model with more exchanges a token than 2L + 1 keeps the first ones
                 stamps[count++] = System.nanoTime();
             }
         }
 
-        void write(String file) throws java.io.IOException {
+        void write(String file, int rank) throws java.io.IOException {
             StringBuilder b = new StringBuilder("# layers ").append(layers).append('\n');
             for (int i = 0; i < count; i++) {
                 b.append(stamps[i]).append('\n');
             }
             java.nio.file.Files.writeString(Path.of(file + ".rank" + rank), b);
-        }
-
-        @Override
-        public void allReduceSum(float[] data, int offset, int length) {
-            stamp();
-        }
-
-        @Override
-        public void gatherToFirst(float[] data, int[] starts, int[] ends) {
-            stamp();
         }
     }
 }
